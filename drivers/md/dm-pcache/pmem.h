@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * DAX access to the cache device: one linear kernel mapping of the whole
+ * device, machine-check-safe reads and persistent writes.
+ *
+ * Writes are made with memcpy_flushcache(), which bypasses or flushes the
+ * CPU cache but does not order the stores; pcache_pmem_persist() is the
+ * barrier after which everything written before it is durable.  Callers
+ * group their stores and persist once.
+ */
+#ifndef _PCACHE_PMEM_H
+#define _PCACHE_PMEM_H
+
+#include <linux/types.h>
+
+struct block_device;
+struct dax_device;
+
+/**
+ * struct pcache_pmem - a mapped cache device
+ * @base: kernel address of the device's byte 0
+ * @size: bytes mapped
+ * @vmapped: @base comes from vmap() of scattered pieces
+ */
+struct pcache_pmem {
+	void *base;
+	u64 size;
+	bool vmapped;
+};
+
+int pcache_pmem_map(struct pcache_pmem *pm, struct dax_device *dax,
+		    struct block_device *bdev, u64 size, const char **reason);
+void pcache_pmem_unmap(struct pcache_pmem *pm);
+int pcache_pmem_read(const struct pcache_pmem *pm, u64 off, void *dst,
+		     size_t len);
+void pcache_pmem_write(struct pcache_pmem *pm, u64 off, const void *src,
+		       size_t len);
+void pcache_pmem_zero(struct pcache_pmem *pm, u64 off, size_t len);
+void pcache_pmem_persist(void);
+
+#endif /* _PCACHE_PMEM_H */

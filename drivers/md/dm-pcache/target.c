@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-pcache: a persistent-memory cache in front of a block device.
+ *
+ * This file is the device-mapper glue: the table line, status, messages and
+ * the map callback.  It owns the two devices and hands the cache device's
+ * DAX mapping to the metadata layer below.
+ *
+ * Table line:
+ *   pcache <cache_dev> <backing_dev> [<#opt_args> <opt> <value> ...]
+ * with the options cache_mode writeback, data_crc true|false, gc_percent N.
+ */
+#include <linux/blkdev.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/string_choices.h>
+
+#include "pcache.h"
+#include "pmem.h"
+#include "super.h"
+
+/**
+ * struct pcache_args - what the table line asked for
+ * @cache_path: cache device argument
+ * @backing_path: backing device argument
+ * @set: requested settings (defaults where not given)
+ * @crc_given: data_crc was on the table line
+ * @gc_given: gc_percent was on the table line
+ * @mode_given: cache_mode was on the table line
+ */
+struct pcache_args {
+	const char *cache_path;
+	const char *backing_path;
+	struct pcache_settings set;
+	bool crc_given;
+	bool gc_given;
+	bool mode_given;
+};
+
+/**
+ * struct pcache_target - one pcache device
+ * @ti: the DM target
+ * @cache: the persistent-memory cache device
+ * @backing: the backing device
+ * @pm: DAX mapping of @cache
+ * @super: loaded metadata
+ * @lock: serialises metadata updates from messages
+ * @name: device name for messages
+ */
+struct pcache_target {
+	struct dm_target *ti;
+	struct dm_dev *cache;
+	struct dm_dev *backing;
+	struct pcache_pmem pm;
+	struct pcache_super super;
+	struct mutex lock;
+	char name[32];
+};
+
+/*
+ * ti->error must outlive the constructor that fails, until dm-table prints
+ * it, yet should name the bad word.  A small ring of static buffers gives
+ * each failing constructor its own text; it holds nothing but error text.
+ */
+#define ERR_RING	8
+#define ERR_LEN		PCACHE_SUPER_ERR_LEN
+
+static char err_ring[ERR_RING][ERR_LEN];
+static atomic_t err_next = ATOMIC_INIT(0);
+
+static __printf(2, 3) void set_error(struct dm_target *ti, const char *fmt,
+				     ...)
+{
+	char *buf = err_ring[atomic_inc_return(&err_next) % ERR_RING];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(buf, ERR_LEN, fmt, args);
+	va_end(args);
+	ti->error = buf;
+}
+
+static int parse_mode(struct dm_target *ti, struct pcache_args *a,
+		      const char *val)
+{
+	if (strcmp(val, "writeback")) {
+		set_error(ti, "Unsupported cache_mode '%s' (supported: writeback)",
+			  val);
+		return -EINVAL;
+	}
+	a->set.cache_mode = PCACHE_MODE_WRITEBACK;
+	a->mode_given = true;
+	return 0;
+}
+
+static int parse_crc(struct dm_target *ti, struct pcache_args *a,
+		     const char *val)
+{
+	if (!strcmp(val, "true")) {
+		a->set.data_crc = true;
+	} else if (!strcmp(val, "false")) {
+		a->set.data_crc = false;
+	} else {
+		set_error(ti, "Invalid data_crc value '%s' (true or false)", val);
+		return -EINVAL;
+	}
+	a->crc_given = true;
+	return 0;
+}
+
+static int parse_gc_percent_value(const char *val, u32 *out)
+{
+	u32 v;
+
+	if (kstrtou32(val, 10, &v) || v > PCACHE_GC_PERCENT_MAX)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_gc(struct dm_target *ti, struct pcache_args *a,
+		    const char *val)
+{
+	if (parse_gc_percent_value(val, &a->set.gc_percent)) {
+		set_error(ti, "Invalid gc_percent '%s' (0 to %u)", val,
+			  PCACHE_GC_PERCENT_MAX);
+		return -EINVAL;
+	}
+	a->gc_given = true;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*parse)(struct dm_target *ti, struct pcache_args *a,
+		     const char *val);
+	size_t given;
+} pcache_opts[] = {
+	{ "cache_mode", parse_mode, offsetof(struct pcache_args, mode_given) },
+	{ "data_crc", parse_crc, offsetof(struct pcache_args, crc_given) },
+	{ "gc_percent", parse_gc, offsetof(struct pcache_args, gc_given) },
+};
+
+static int parse_opt(struct dm_target *ti, struct pcache_args *a,
+		     const char *key, const char *val)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pcache_opts); i++) {
+		if (strcmp(key, pcache_opts[i].name))
+			continue;
+		if (*(bool *)((char *)a + pcache_opts[i].given)) {
+			set_error(ti, "Optional argument '%s' given twice", key);
+			return -EINVAL;
+		}
+		return pcache_opts[i].parse(ti, a, val);
+	}
+	set_error(ti, "Unknown optional argument '%s'", key);
+	return -EINVAL;
+}
+
+static int parse_opts(struct dm_target *ti, struct pcache_args *a,
+		      unsigned int argc, char **argv)
+{
+	unsigned int n, i;
+	int ret;
+
+	if (!argc)
+		return 0;
+	if (kstrtouint(argv[0], 10, &n)) {
+		set_error(ti, "Invalid number of optional arguments '%s'",
+			  argv[0]);
+		return -EINVAL;
+	}
+	if (n != argc - 1) {
+		set_error(ti, "Number of optional arguments is %u but %u follow",
+			  n, argc - 1);
+		return -EINVAL;
+	}
+	if (n % 2) {
+		set_error(ti, "Optional arguments come in pairs, got %u words",
+			  n);
+		return -EINVAL;
+	}
+	for (i = 1; i < argc; i += 2) {
+		ret = parse_opt(ti, a, argv[i], argv[i + 1]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int parse_table(struct dm_target *ti, struct pcache_args *a,
+		      unsigned int argc, char **argv)
+{
+	memset(a, 0, sizeof(*a));
+	a->set.cache_mode = PCACHE_MODE_WRITEBACK;
+	a->set.gc_percent = PCACHE_GC_PERCENT_DEF;
+	if (argc < 2) {
+		set_error(ti, "Not enough arguments: need <cache_dev> <backing_dev>");
+		return -EINVAL;
+	}
+	a->cache_path = argv[0];
+	a->backing_path = argv[1];
+	return parse_opts(ti, a, argc - 2, argv + 2);
+}
+
+static int open_devices(struct pcache_target *pc, const struct pcache_args *a)
+{
+	struct dm_target *ti = pc->ti;
+	blk_mode_t mode = dm_table_get_mode(ti->table);
+	int ret;
+
+	ret = dm_get_device(ti, a->cache_path, mode, &pc->cache);
+	if (ret) {
+		set_error(ti, "Cannot open cache device '%s'", a->cache_path);
+		return ret;
+	}
+	ret = dm_get_device(ti, a->backing_path, mode, &pc->backing);
+	if (ret) {
+		set_error(ti, "Cannot open backing device '%s'",
+			  a->backing_path);
+		return ret;
+	}
+	if (pc->cache->bdev == pc->backing->bdev) {
+		set_error(ti, "Cache device '%s' and backing device '%s' are the same device",
+			  a->cache_path, a->backing_path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_devices(struct pcache_target *pc, const struct pcache_args *a)
+{
+	struct dm_target *ti = pc->ti;
+	sector_t backing = bdev_nr_sectors(pc->backing->bdev);
+	struct pcache_geometry geo;
+	u64 size = bdev_nr_bytes(pc->cache->bdev);
+
+	if (ti->len > backing) {
+		set_error(ti, "Target length %llu sectors exceeds backing device '%s' (%llu sectors)",
+			  (u64)ti->len, a->backing_path, (u64)backing);
+		return -EINVAL;
+	}
+	if (!pc->cache->dax_dev) {
+		set_error(ti, "Cache device '%s' does not support DAX (use an fsdax pmem namespace)",
+			  a->cache_path);
+		return -EOPNOTSUPP;
+	}
+	if (pcache_geometry_compute(size, &geo)) {
+		set_error(ti, "Cache device '%s' is too small (%llu MiB; at least %llu MiB needed)",
+			  a->cache_path, size >> 20,
+			  (PCACHE_SEGS_MIN + 1) * PCACHE_SEG_SIZE >> 20);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* Settings on the table line versus the ones the cache was made with. */
+static int reconcile(struct pcache_target *pc, const struct pcache_args *a)
+{
+	struct pcache_settings set = pc->super.set;
+
+	if (a->crc_given && a->set.data_crc != set.data_crc) {
+		set_error(pc->ti, "Table asks for data_crc %s but the cache was formatted with data_crc %s",
+			  str_true_false(a->set.data_crc),
+			  str_true_false(set.data_crc));
+		return -EINVAL;
+	}
+	if (a->gc_given && a->set.gc_percent != set.gc_percent) {
+		set.gc_percent = a->set.gc_percent;
+		return pcache_super_set_settings(&pc->super, &set);
+	}
+	return 0;
+}
+
+static int start_cache(struct pcache_target *pc, const struct pcache_args *a)
+{
+	char *err = err_ring[atomic_inc_return(&err_next) % ERR_RING];
+	const char *why = "";
+	int ret;
+
+	ret = pcache_pmem_map(&pc->pm, pc->cache->dax_dev, pc->cache->bdev,
+			      bdev_nr_bytes(pc->cache->bdev) & PAGE_MASK, &why);
+	if (ret) {
+		set_error(pc->ti, "Cannot map cache device '%s': %s",
+			  a->cache_path, why);
+		return ret;
+	}
+	ret = pcache_super_open(&pc->super, pc->name, &pc->pm, &a->set, err);
+	if (ret) {
+		pc->ti->error = err;
+		goto out_unmap;
+	}
+	ret = reconcile(pc, a);
+	if (ret)
+		goto out_close;
+	return 0;
+
+out_close:
+	pcache_super_close(&pc->super);
+out_unmap:
+	pcache_pmem_unmap(&pc->pm);
+	return ret;
+}
+
+static void put_devices(struct pcache_target *pc)
+{
+	if (pc->backing)
+		dm_put_device(pc->ti, pc->backing);
+	if (pc->cache)
+		dm_put_device(pc->ti, pc->cache);
+}
+
+static int pcache_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct pcache_target *pc;
+	struct pcache_args a;
+	int ret;
+
+	ret = parse_table(ti, &a, argc, argv);
+	if (ret)
+		return ret;
+	pc = kzalloc_obj(*pc);
+	if (!pc) {
+		ti->error = "Cannot allocate the pcache target";
+		return -ENOMEM;
+	}
+	pc->ti = ti;
+	mutex_init(&pc->lock);
+	strscpy(pc->name, dm_table_device_name(ti->table), sizeof(pc->name));
+	ret = open_devices(pc, &a);
+	if (!ret)
+		ret = check_devices(pc, &a);
+	if (!ret)
+		ret = start_cache(pc, &a);
+	if (ret)
+		goto out_put;
+	ti->private = pc;
+	ti->num_flush_bios = 1;
+	ti->flush_supported = true;
+	return 0;
+
+out_put:
+	put_devices(pc);
+	mutex_destroy(&pc->lock);
+	kfree(pc);
+	return ret;
+}
+
+static void pcache_dtr(struct dm_target *ti)
+{
+	struct pcache_target *pc = ti->private;
+
+	pcache_super_close(&pc->super);
+	pcache_pmem_unmap(&pc->pm);
+	put_devices(pc);
+	mutex_destroy(&pc->lock);
+	kfree(pc);
+}
+
+static int pcache_map(struct dm_target *ti, struct bio *bio)
+{
+	struct pcache_target *pc = ti->private;
+
+	bio_set_dev(bio, pc->backing->bdev);
+	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	return DM_MAPIO_REMAPPED;
+}
+
+static u32 segs_used(const struct pcache_super *s)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < s->geo.seg_count; i++)
+		n += s->segs[i].info.type != PCACHE_SEG_FREE;
+	return n;
+}
+
+static void emit_pos(char *result, unsigned int maxlen, unsigned int *szp,
+		     const struct pcache_pos *p)
+{
+	unsigned int sz = *szp;
+
+	if (p->seg == PCACHE_SEG_NONE)
+		DMEMIT(" 0:0");
+	else
+		DMEMIT(" %u:%u", p->seg, p->off);
+	*szp = sz;
+}
+
+static void status_info(struct pcache_target *pc, char *result,
+			unsigned int maxlen, unsigned int *szp)
+{
+	const struct pcache_super *s = &pc->super;
+	unsigned int sz = *szp;
+
+	DMEMIT("%x %llu %u %u %u %x", 0,
+	       (u64)(pc->pm.size / PCACHE_SEG_SIZE), s->geo.seg_count,
+	       segs_used(s), s->set.gc_percent,
+	       s->set.data_crc ? PCACHE_INFO_DATA_CRC : 0);
+	emit_pos(result, maxlen, &sz, &s->pos.key_head);
+	emit_pos(result, maxlen, &sz, &s->pos.dirty_tail);
+	emit_pos(result, maxlen, &sz, &s->pos.key_tail);
+	DMEMIT(" writeback %s", str_true_false(s->set.data_crc));
+	*szp = sz;
+}
+
+static void pcache_status(struct dm_target *ti, status_type_t type,
+			  unsigned int status_flags, char *result,
+			  unsigned int maxlen)
+{
+	struct pcache_target *pc = ti->private;
+	unsigned int sz = 0;
+
+	mutex_lock(&pc->lock);
+	switch (type) {
+	case STATUSTYPE_INFO:
+		status_info(pc, result, maxlen, &sz);
+		break;
+	case STATUSTYPE_TABLE:
+		DMEMIT("%s %s 6 cache_mode writeback data_crc %s gc_percent %u",
+		       pc->cache->name, pc->backing->name,
+		       str_true_false(pc->super.set.data_crc),
+		       pc->super.set.gc_percent);
+		break;
+	case STATUSTYPE_IMA:
+		DMEMIT_TARGET_NAME_VERSION(ti->type);
+		DMEMIT(",cache_mode=writeback,data_crc=%c;",
+		       pc->super.set.data_crc ? 'y' : 'n');
+		break;
+	}
+	mutex_unlock(&pc->lock);
+}
+
+static int message_gc_percent(struct pcache_target *pc, unsigned int argc,
+			      char **argv)
+{
+	struct pcache_settings set;
+	int ret;
+
+	if (argc != 2) {
+		pcache_err(pc->name, "message gc_percent needs one value (0 to %u)",
+			   PCACHE_GC_PERCENT_MAX);
+		return -EINVAL;
+	}
+	set = pc->super.set;
+	if (parse_gc_percent_value(argv[1], &set.gc_percent)) {
+		pcache_err(pc->name, "invalid gc_percent '%s' (0 to %u)",
+			   argv[1], PCACHE_GC_PERCENT_MAX);
+		return -EINVAL;
+	}
+	mutex_lock(&pc->lock);
+	ret = pcache_super_set_settings(&pc->super, &set);
+	mutex_unlock(&pc->lock);
+	return ret;
+}
+
+static int pcache_message(struct dm_target *ti, unsigned int argc,
+			  char **argv, char *result, unsigned int maxlen)
+{
+	struct pcache_target *pc = ti->private;
+
+	if (argc && !strcasecmp(argv[0], "gc_percent"))
+		return message_gc_percent(pc, argc, argv);
+	pcache_err(pc->name, "unknown message '%s' (known: gc_percent)",
+		   argc ? argv[0] : "");
+	return -EINVAL;
+}
+
+static int pcache_iterate_devices(struct dm_target *ti,
+				  iterate_devices_callout_fn fn, void *data)
+{
+	struct pcache_target *pc = ti->private;
+
+	return fn(ti, pc->backing, 0, ti->len, data);
+}
+
+static struct target_type pcache_target = {
+	.name = "pcache",
+	.version = {0, 1, 0},
+	.module = THIS_MODULE,
+	.ctr = pcache_ctr,
+	.dtr = pcache_dtr,
+	.map = pcache_map,
+	.status = pcache_status,
+	.message = pcache_message,
+	.iterate_devices = pcache_iterate_devices,
+};
+
+static int __init pcache_init(void)
+{
+	return dm_register_target(&pcache_target);
+}
+
+static void __exit pcache_exit(void)
+{
+	dm_unregister_target(&pcache_target);
+}
+
+module_init(pcache_init);
+module_exit(pcache_exit);
+
+MODULE_DESCRIPTION("dm-pcache: persistent-memory cache target for device-mapper");
+MODULE_LICENSE("GPL");
