@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dm-pcache: top-level entry points.  `make help` lists them.
+
+SELFTESTS := tools/testing/selftests/dm-pcache
+KERNEL_SH := $(SELFTESTS)/kernel.sh
+VMTEST    := $(SELFTESTS)/vmtest.sh
+MODSRC    := $(CURDIR)/drivers/md/dm-pcache
+
+# Kernel to build the module against: the running kernel's build directory
+# if it has one, else the cached test kernel (built on first use).
+KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
+	  if [ -f $$d/Makefile ]; then echo $$d; \
+	  else $(KERNEL_SH) kernel; fi)
+
+.PHONY: all modules check demo kernel vmtest check-splat intree clean help
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(MODSRC) W=1 CONFIG_DM_PCACHE=m \
+		CONFIG_DM_PCACHE_KUNIT_TEST=m modules
+
+check:
+	$(SELFTESTS)/check.sh
+
+demo:
+	$(VMTEST) --backing-size 2G -- $(SELFTESTS)/demo.sh
+
+kernel:
+	$(KERNEL_SH) kernel
+
+# make vmtest ARGS='-- sh -c "dmsetup targets"'
+vmtest:
+	$(VMTEST) $(ARGS)
+
+# Opt-in: proves that a kernel WARNING in the guest fails a run.
+check-splat:
+	$(SELFTESTS)/optin_splat_selftest.sh
+
+# make intree KSRC=/path/to/linux: put dm-pcache into a kernel source tree
+intree:
+	@test -n "$(KSRC)" || { echo "usage: make intree KSRC=<kernel source>"; exit 2; }
+	$(SELFTESTS)/intree.sh $(KSRC)
+
+clean:
+	$(MAKE) -C $(MODSRC) -f /dev/null clean 2>/dev/null || true
+	find drivers -name '*.o' -o -name '*.ko' -o -name '*.mod*' \
+		-o -name '.*.cmd' -o -name 'modules.order' \
+		-o -name 'Module.symvers' | xargs rm -f
+
+help:
+	@echo "dm-pcache targets:"
+	@echo "  make              build dm-pcache.ko against KDIR (default: running"
+	@echo "                    kernel's build dir, else the cached test kernel)"
+	@echo "  make check        the whole test suite in a QEMU guest; ends with"
+	@echo "                    'N passed, N failed' (first run: ~40 min)"
+	@echo "  make demo         boot a guest, build a pcache device with ext4 and fio"
+	@echo "  make kernel       fetch and build the test kernel into ~/.cache/dm-pcache"
+	@echo "  make vmtest ARGS='-- CMD'  run CMD in the guest (see vmtest.sh -h)"
+	@echo "  make check-splat  prove that a kernel WARNING fails a run"
+	@echo "  make intree KSRC=DIR  put dm-pcache into a kernel source tree"
+	@echo "  make clean        remove build products from the tree"
