@@ -23,7 +23,7 @@ sectors=$(blockdev --getsz $BACKING)
 table="0 $sectors pcache $PMEM $BACKING 4 cache_mode writeback data_crc true"
 say "dmsetup create $NAME --table '$table'"
 dmsetup create $NAME --table "$table"
-dmesg | grep 'pcache' | tail -n 3
+dmesg | grep 'device-mapper: pcache' | tail -n 3
 
 say "mkfs.ext4 and mount"
 mkfs.ext4 -q -F /dev/mapper/$NAME
@@ -39,7 +39,7 @@ awk -F';' '{printf "   read %d MiB at %d KiB/s, wrote %d MiB at %d KiB/s\n", $6/
 
 umount $MNT
 say "e2fsck -fn: the filesystem is clean"
-e2fsck -fn /dev/mapper/$NAME > /dev/null && echo "   clean"
+e2fsck -fn /dev/mapper/$NAME > /dev/null 2>&1 && echo "   clean"
 
 say "dmsetup status $NAME"
 status=$(dmsetup status $NAME)
