@@ -343,3 +343,18 @@ int pcache_super_set_positions(struct pcache_super *s,
 	store_pos(s);
 	return 0;
 }
+
+/**
+ * pcache_super_set_seg() - persist a segment's new state
+ * @s: the loaded metadata
+ * @seg: segment number
+ * @si: its state
+ *
+ * The caller owns the segment, which serialises updates of its record.
+ */
+void pcache_super_set_seg(struct pcache_super *s, u32 seg,
+			  const struct pcache_seg_info *si)
+{
+	s->segs[seg].info = *si;
+	store_seg(s, seg);
+}

@@ -63,5 +63,7 @@ int pcache_super_set_settings(struct pcache_super *s,
 			      const struct pcache_settings *set);
 int pcache_super_set_positions(struct pcache_super *s,
 			       const struct pcache_positions *pos);
+void pcache_super_set_seg(struct pcache_super *s, u32 seg,
+			  const struct pcache_seg_info *si);
 
 #endif /* _PCACHE_SUPER_H */

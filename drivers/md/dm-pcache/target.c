@@ -19,6 +19,7 @@
 #include "pcache.h"
 #include "pmem.h"
 #include "super.h"
+#include "cache.h"
 
 /**
  * struct pcache_args - what the table line asked for
@@ -45,6 +46,7 @@ struct pcache_args {
  * @backing: the backing device
  * @pm: DAX mapping of @cache
  * @super: loaded metadata
+ * @engine: the cache engine
  * @lock: serialises metadata updates from messages
  * @name: device name for messages
  */
@@ -54,6 +56,7 @@ struct pcache_target {
 	struct dm_dev *backing;
 	struct pcache_pmem pm;
 	struct pcache_super super;
+	struct pcache_cache engine;
 	struct mutex lock;
 	char name[32];
 };
@@ -68,6 +71,9 @@ struct pcache_target {
 
 static char err_ring[ERR_RING][ERR_LEN];
 static atomic_t err_next = ATOMIC_INIT(0);
+
+/* Index keys of every pcache device */
+static struct kmem_cache *pcache_key_cache;
 
 static __printf(2, 3) void set_error(struct dm_target *ti, const char *fmt,
 				     ...)
@@ -296,6 +302,14 @@ static int start_cache(struct pcache_target *pc, const struct pcache_args *a)
 	ret = reconcile(pc, a);
 	if (ret)
 		goto out_close;
+	ret = pcache_cache_start(&pc->engine, pc->name, &pc->pm, &pc->super,
+				 pc->ti->len, pcache_key_cache);
+	if (ret) {
+		set_error(pc->ti, "Cannot start the cache on '%s' (%s)",
+			  a->cache_path, ret == -ENOMEM ? "out of memory" :
+			  "journal replay failed, see the log");
+		goto out_close;
+	}
 	return 0;
 
 out_close:
@@ -312,6 +326,8 @@ static void put_devices(struct pcache_target *pc)
 	if (pc->cache)
 		dm_put_device(pc->ti, pc->cache);
 }
+
+static void pcache_dtr(struct dm_target *ti);
 
 static int pcache_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
@@ -340,6 +356,12 @@ static int pcache_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->private = pc;
 	ti->num_flush_bios = 1;
 	ti->flush_supported = true;
+	/* a bio never spans two index stripes, so it makes a single key */
+	ret = dm_set_target_max_io_len(ti, PCACHE_STRIPE_SECTORS);
+	if (ret) {
+		pcache_dtr(ti);
+		return ret;
+	}
 	return 0;
 
 out_put:
@@ -353,6 +375,7 @@ static void pcache_dtr(struct dm_target *ti)
 {
 	struct pcache_target *pc = ti->private;
 
+	pcache_cache_stop(&pc->engine);
 	pcache_super_close(&pc->super);
 	pcache_pmem_unmap(&pc->pm);
 	put_devices(pc);
@@ -360,22 +383,87 @@ static void pcache_dtr(struct dm_target *ti)
 	kfree(pc);
 }
 
+static int remap(struct pcache_target *pc, struct bio *bio)
+{
+	bio_set_dev(bio, pc->backing->bdev);
+	bio->bi_iter.bi_sector = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
+	return DM_MAPIO_REMAPPED;
+}
+
+static int end_bio(struct bio *bio, int err)
+{
+	bio->bi_status = errno_to_blk_status(err);
+	bio_endio(bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+static int map_write(struct pcache_target *pc, struct bio *bio)
+{
+	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
+	bool fua = bio->bi_opf & REQ_FUA;
+	struct pcache_wres r;
+	int ret;
+
+	ret = pcache_write_reserve(&pc->engine, bio_sectors(bio), &r);
+	if (ret == -ENOSPC) {
+		ret = pcache_write_bypass(&pc->engine, lba, bio_sectors(bio),
+					  fua);
+		return ret ? end_bio(bio, -EIO) : remap(pc, bio);
+	}
+	if (r.sectors < bio_sectors(bio))
+		dm_accept_partial_bio(bio, r.sectors);
+	ret = pcache_write_commit(&pc->engine, bio, lba, &r, fua);
+	return end_bio(bio, ret ? -EIO : 0);
+}
+
+static int map_read(struct pcache_target *pc, struct bio *bio)
+{
+	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
+	struct pcache_key_info hit;
+	bool cached;
+	u32 run;
+
+	cached = pcache_read_lookup(&pc->engine, lba, bio_sectors(bio), &hit,
+				    &run);
+	if (run < bio_sectors(bio))
+		dm_accept_partial_bio(bio, run);
+	if (!cached)
+		return remap(pc, bio);
+	if (pcache_read_copy(&pc->engine, bio, &hit)) {
+		pcache_err_limit(pc->name, "media error reading cached sectors %llu+%u",
+				 lba, run);
+		return end_bio(bio, -EIO);
+	}
+	return end_bio(bio, 0);
+}
+
 static int pcache_map(struct dm_target *ti, struct bio *bio)
 {
 	struct pcache_target *pc = ti->private;
 
-	bio_set_dev(bio, pc->backing->bdev);
-	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	return DM_MAPIO_REMAPPED;
+	if (bio->bi_opf & REQ_PREFLUSH) {
+		if (pcache_cache_flush(&pc->engine))
+			return end_bio(bio, -EIO);
+		if (!bio_sectors(bio))
+			return remap(pc, bio);
+	}
+	if (!bio_sectors(bio))
+		return remap(pc, bio);
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		return map_read(pc, bio);
+	case REQ_OP_WRITE:
+		return map_write(pc, bio);
+	default:
+		return end_bio(bio, -EOPNOTSUPP);
+	}
 }
 
-static u32 segs_used(const struct pcache_super *s)
+static void pcache_postsuspend(struct dm_target *ti)
 {
-	u32 i, n = 0;
+	struct pcache_target *pc = ti->private;
 
-	for (i = 0; i < s->geo.seg_count; i++)
-		n += s->segs[i].info.type != PCACHE_SEG_FREE;
-	return n;
+	pcache_cache_flush(&pc->engine);
 }
 
 static void emit_pos(char *result, unsigned int maxlen, unsigned int *szp,
@@ -398,9 +486,9 @@ static void status_info(struct pcache_target *pc, char *result,
 
 	DMEMIT("%x %llu %u %u %u %x", 0,
 	       (u64)(pc->pm.size / PCACHE_SEG_SIZE), s->geo.seg_count,
-	       segs_used(s), s->set.gc_percent,
+	       pcache_segalloc_used(&pc->engine.sa), s->set.gc_percent,
 	       s->set.data_crc ? PCACHE_INFO_DATA_CRC : 0);
-	emit_pos(result, maxlen, &sz, &s->pos.key_head);
+	emit_pos(result, maxlen, &sz, &pc->engine.log.head);
 	emit_pos(result, maxlen, &sz, &s->pos.dirty_tail);
 	emit_pos(result, maxlen, &sz, &s->pos.key_tail);
 	DMEMIT(" writeback %s", str_true_false(s->set.data_crc));
@@ -484,6 +572,7 @@ static struct target_type pcache_target = {
 	.ctr = pcache_ctr,
 	.dtr = pcache_dtr,
 	.map = pcache_map,
+	.postsuspend = pcache_postsuspend,
 	.status = pcache_status,
 	.message = pcache_message,
 	.iterate_devices = pcache_iterate_devices,
@@ -491,12 +580,21 @@ static struct target_type pcache_target = {
 
 static int __init pcache_init(void)
 {
-	return dm_register_target(&pcache_target);
+	int ret;
+
+	pcache_key_cache = KMEM_CACHE(pcache_key, 0);
+	if (!pcache_key_cache)
+		return -ENOMEM;
+	ret = dm_register_target(&pcache_target);
+	if (ret)
+		kmem_cache_destroy(pcache_key_cache);
+	return ret;
 }
 
 static void __exit pcache_exit(void)
 {
 	dm_unregister_target(&pcache_target);
+	kmem_cache_destroy(pcache_key_cache);
 }
 
 module_init(pcache_init);

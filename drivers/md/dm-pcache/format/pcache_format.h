@@ -40,6 +40,7 @@
 #define PCACHE_MAGIC_INFO	0x666e5043U	/* "CPnf" */
 #define PCACHE_MAGIC_POS	0x73705043U	/* "CPps" */
 #define PCACHE_MAGIC_SEG	0x67735043U	/* "CPsg" */
+#define PCACHE_MAGIC_KSET	0x736b5043U	/* "CPks" */
 
 #define PCACHE_KIB		1024ULL
 #define PCACHE_MIB		(1024 * PCACHE_KIB)
@@ -164,6 +165,7 @@ struct pcache_pos_onmedia {
  * @key_head: where the next kset is appended
  * @key_tail: oldest kset that is still needed
  * @dirty_tail: oldest kset whose data is not yet on the backing device
+ * @key_tail_seq: sequence number of the kset at @key_tail
  * @reserved: zero
  */
 struct pcache_positions_onmedia {
@@ -171,7 +173,8 @@ struct pcache_positions_onmedia {
 	struct pcache_pos_onmedia key_head;
 	struct pcache_pos_onmedia key_tail;
 	struct pcache_pos_onmedia dirty_tail;
-	__u8 reserved[24];
+	__le64 key_tail_seq;
+	__u8 reserved[16];
 };
 
 /**
@@ -192,6 +195,67 @@ struct pcache_seg_onmedia {
 	__le32 next;
 	__le32 reserved0;
 	__u8 reserved[24];
+};
+
+/* pcache_key_onmedia.flags */
+#define PCACHE_KEY_DIRTY	(1U << 0)	/* not yet on the backing device */
+#define PCACHE_KEY_CRC		(1U << 1)	/* @crc holds the data's crc32c */
+#define PCACHE_KEY_TOMBSTONE	(1U << 2)	/* range no longer cached */
+#define PCACHE_KEY_FLAGS_ALL	(PCACHE_KEY_DIRTY | PCACHE_KEY_CRC | \
+				 PCACHE_KEY_TOMBSTONE)
+
+/**
+ * struct pcache_key_onmedia - one cached extent, as journaled
+ * @seq: key sequence; where two keys overlap the later one wins
+ * @lba: first sector on the backing device
+ * @sectors: length in 512-byte sectors
+ * @seg: data segment holding the bytes
+ * @seg_off: byte offset of the bytes in @seg (512-byte aligned)
+ * @gen: low 32 bits of @seg's generation when the key was made
+ * @flags: PCACHE_KEY_*
+ * @crc: crc32c of the data when PCACHE_KEY_CRC is set
+ */
+struct pcache_key_onmedia {
+	__le64 seq;
+	__le64 lba;
+	__le32 sectors;
+	__le32 seg;
+	__le32 seg_off;
+	__le32 gen;
+	__le32 flags;
+	__le32 crc;
+};
+
+/* pcache_kset_onmedia.flags */
+#define PCACHE_KSET_LINK	(1U << 0)	/* log continues at @next_seg */
+
+#define PCACHE_KSET_MAX_KEYS	101
+#define PCACHE_KSET_MAX_SIZE	4096
+#define PCACHE_KSET_ALIGN	64
+
+/**
+ * struct pcache_kset_onmedia - a sealed set of keys in the journal
+ * @crc: crc32c, seeded from the cache's uuid, from @magic to the last key
+ * @magic: PCACHE_MAGIC_KSET
+ * @seq: position in the journal: each kset's is its predecessor's + 1
+ * @count: number of keys
+ * @flags: PCACHE_KSET_*
+ * @next_seg: with PCACHE_KSET_LINK, the key segment where the log goes on
+ * @reserved: zero
+ * @keys: the keys
+ *
+ * Ksets follow each other in a key segment, each starting on a 64-byte
+ * boundary; a kset with PCACHE_KSET_LINK (and no keys) ends a segment.
+ */
+struct pcache_kset_onmedia {
+	__le32 crc;
+	__le32 magic;
+	__le64 seq;
+	__le16 count;
+	__le16 flags;
+	__le32 next_seg;
+	__le32 reserved[2];
+	struct pcache_key_onmedia keys[];
 };
 
 #endif /* _PCACHE_FORMAT_H */

@@ -17,6 +17,11 @@ static_assert(offsetof(struct pcache_sb_onmedia, seg_count) == 84);
 static_assert(offsetof(struct pcache_sb_onmedia, data_off) == 96);
 static_assert(offsetof(struct pcache_positions_onmedia, dirty_tail) == 32);
 static_assert(offsetof(struct pcache_seg_onmedia, gen) == 24);
+static_assert(sizeof(struct pcache_key_onmedia) == 40);
+static_assert(sizeof(struct pcache_kset_onmedia) == 32);
+static_assert(sizeof(struct pcache_kset_onmedia) + PCACHE_KSET_MAX_KEYS *
+	      sizeof(struct pcache_key_onmedia) <= PCACHE_KSET_MAX_SIZE);
+static_assert(offsetof(struct pcache_positions_onmedia, key_tail_seq) == 40);
 static_assert(sizeof(struct pcache_sb_onmedia) <= PCACHE_SB_STRIDE);
 static_assert(PCACHE_SB_OFF + PCACHE_SLOTS * PCACHE_SB_STRIDE <=
 	      PCACHE_BLANK_SIZE);
@@ -382,6 +387,7 @@ void pcache_positions_encode(struct pcache_positions_onmedia *p,
 	pos_encode(&p->key_head, &pos->key_head);
 	pos_encode(&p->key_tail, &pos->key_tail);
 	pos_encode(&p->dirty_tail, &pos->dirty_tail);
+	p->key_tail_seq = cpu_to_le64(pos->key_tail_seq);
 	pcache_meta_seal(p, sizeof(*p), PCACHE_MAGIC_POS, seq);
 }
 
@@ -421,6 +427,7 @@ void pcache_positions_decode(const struct pcache_positions_onmedia *p,
 	pos_decode(&p->key_head, &pos->key_head);
 	pos_decode(&p->key_tail, &pos->key_tail);
 	pos_decode(&p->dirty_tail, &pos->dirty_tail);
+	pos->key_tail_seq = le64_to_cpu(p->key_tail_seq);
 }
 
 /**
@@ -482,6 +489,155 @@ void pcache_seg_decode(const struct pcache_seg_onmedia *s,
 	si->type = le32_to_cpu(s->type);
 	si->gen = le64_to_cpu(s->gen);
 	si->next = le32_to_cpu(s->next);
+}
+
+/**
+ * pcache_kset_seed() - checksum seed of a cache's ksets
+ * @uuid: the cache's 16-byte identity
+ *
+ * Seeding with the identity means a kset left on the media by an earlier
+ * format of the same device never passes as one of this cache's.
+ *
+ * Return: the seed.
+ */
+u32 pcache_kset_seed(const u8 *uuid)
+{
+	return crc32c(~0U, uuid, 16);
+}
+
+/**
+ * pcache_kset_size() - bytes a kset of @count keys occupies in the log
+ * @count: number of keys
+ *
+ * Return: header plus keys, rounded up to PCACHE_KSET_ALIGN.
+ */
+size_t pcache_kset_size(u32 count)
+{
+	return round_up_pow2(sizeof(struct pcache_kset_onmedia) +
+			     (u64)count * sizeof(struct pcache_key_onmedia),
+			     PCACHE_KSET_ALIGN);
+}
+
+/**
+ * pcache_key_encode() - a key as journaled
+ * @o: output
+ * @k: the key
+ */
+void pcache_key_encode(struct pcache_key_onmedia *o,
+		       const struct pcache_key_info *k)
+{
+	o->seq = cpu_to_le64(k->seq);
+	o->lba = cpu_to_le64(k->lba);
+	o->sectors = cpu_to_le32(k->sectors);
+	o->seg = cpu_to_le32(k->seg);
+	o->seg_off = cpu_to_le32(k->seg_off);
+	o->gen = cpu_to_le32(k->gen);
+	o->flags = cpu_to_le32(k->flags);
+	o->crc = cpu_to_le32(k->crc);
+}
+
+/**
+ * pcache_key_decode() - a journaled key, decoded
+ * @o: the key as journaled
+ * @k: output
+ */
+void pcache_key_decode(const struct pcache_key_onmedia *o,
+		       struct pcache_key_info *k)
+{
+	k->seq = le64_to_cpu(o->seq);
+	k->lba = le64_to_cpu(o->lba);
+	k->sectors = le32_to_cpu(o->sectors);
+	k->seg = le32_to_cpu(o->seg);
+	k->seg_off = le32_to_cpu(o->seg_off);
+	k->gen = le32_to_cpu(o->gen);
+	k->flags = le32_to_cpu(o->flags);
+	k->crc = le32_to_cpu(o->crc);
+}
+
+static u32 kset_crc(const struct pcache_kset_onmedia *ks, u32 count, u32 seed)
+{
+	size_t len = sizeof(*ks) + (size_t)count * sizeof(ks->keys[0]);
+
+	return crc32c(seed, (const u8 *)ks + CRC_START, len - CRC_START);
+}
+
+/**
+ * pcache_kset_seal() - set a kset's magic and checksum
+ * @ks: kset with seq, count, flags, next_seg and keys filled in
+ * @seed: pcache_kset_seed() of the cache
+ */
+void pcache_kset_seal(struct pcache_kset_onmedia *ks, u32 seed)
+{
+	ks->magic = cpu_to_le32(PCACHE_MAGIC_KSET);
+	ks->crc = cpu_to_le32(kset_crc(ks, le16_to_cpu(ks->count), seed));
+}
+
+static bool key_valid(const struct pcache_key_onmedia *o,
+		      const struct pcache_geometry *geo)
+{
+	struct pcache_key_info k;
+
+	pcache_key_decode(o, &k);
+	if (!k.sectors || k.flags & ~PCACHE_KEY_FLAGS_ALL)
+		return false;
+	if (k.lba + k.sectors < k.lba)
+		return false;
+	if (k.flags & PCACHE_KEY_TOMBSTONE)
+		return true;
+	return k.seg < geo->seg_count && !(k.seg_off & 511) &&
+	       k.seg_off < PCACHE_SEG_SIZE &&
+	       (u64)k.sectors * 512 <= PCACHE_SEG_SIZE - k.seg_off;
+}
+
+/**
+ * pcache_kset_check() - validate a kset found in the journal
+ * @ks: the kset (@avail bytes readable)
+ * @avail: bytes from @ks to the end of its key segment
+ * @seq: the sequence number the kset must carry
+ * @seed: pcache_kset_seed() of the cache
+ * @geo: geometry, bounds for links and keys
+ * @reason: set to the failing check on error
+ *
+ * Return: 0; -EUCLEAN for no kset, a kset out of sequence or with keys
+ * out of bounds; -EBADMSG for a wrong checksum (a torn kset).
+ */
+int pcache_kset_check(const struct pcache_kset_onmedia *ks, size_t avail,
+		      u64 seq, u32 seed, const struct pcache_geometry *geo,
+		      const char **reason)
+{
+	u32 count, flags, next, i;
+
+	if (avail < sizeof(*ks) || le32_to_cpu(ks->magic) != PCACHE_MAGIC_KSET) {
+		*reason = "magic";
+		return -EUCLEAN;
+	}
+	count = le16_to_cpu(ks->count);
+	if (count > PCACHE_KSET_MAX_KEYS || pcache_kset_size(count) > avail) {
+		*reason = "key count";
+		return -EUCLEAN;
+	}
+	if (le32_to_cpu(ks->crc) != kset_crc(ks, count, seed)) {
+		*reason = "crc";
+		return -EBADMSG;
+	}
+	if (le64_to_cpu(ks->seq) != seq) {
+		*reason = "sequence";
+		return -EUCLEAN;
+	}
+	flags = le16_to_cpu(ks->flags);
+	next = le32_to_cpu(ks->next_seg);
+	if (flags & ~PCACHE_KSET_LINK ||
+	    (flags & PCACHE_KSET_LINK && next >= geo->seg_count)) {
+		*reason = "link";
+		return -EUCLEAN;
+	}
+	for (i = 0; i < count; i++) {
+		if (!key_valid(&ks->keys[i], geo)) {
+			*reason = "key out of bounds";
+			return -EUCLEAN;
+		}
+	}
+	return 0;
 }
 
 /**

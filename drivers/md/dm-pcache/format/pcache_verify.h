@@ -59,11 +59,35 @@ struct pcache_pos {
  * @key_head: next kset goes here
  * @key_tail: oldest kset still needed
  * @dirty_tail: oldest kset not yet written back
+ * @key_tail_seq: sequence number of the kset at @key_tail
  */
 struct pcache_positions {
 	struct pcache_pos key_head;
 	struct pcache_pos key_tail;
 	struct pcache_pos dirty_tail;
+	u64 key_tail_seq;
+};
+
+/**
+ * struct pcache_key_info - decoded key
+ * @seq: key sequence (later wins)
+ * @lba: first sector
+ * @sectors: length in sectors
+ * @seg: data segment
+ * @seg_off: byte offset in @seg
+ * @gen: segment generation (low 32 bits)
+ * @flags: PCACHE_KEY_*
+ * @crc: data crc32c
+ */
+struct pcache_key_info {
+	u64 seq;
+	u64 lba;
+	u32 sectors;
+	u32 seg;
+	u32 seg_off;
+	u32 gen;
+	u32 flags;
+	u32 crc;
 };
 
 /**
@@ -128,6 +152,17 @@ int pcache_seg_check(const struct pcache_seg_onmedia *s, u32 seg,
 		     const struct pcache_geometry *geo, const char **reason);
 void pcache_seg_decode(const struct pcache_seg_onmedia *s,
 		       struct pcache_seg_info *si);
+
+u32 pcache_kset_seed(const u8 *uuid);
+size_t pcache_kset_size(u32 count);
+void pcache_key_encode(struct pcache_key_onmedia *o,
+		       const struct pcache_key_info *k);
+void pcache_key_decode(const struct pcache_key_onmedia *o,
+		       struct pcache_key_info *k);
+void pcache_kset_seal(struct pcache_kset_onmedia *ks, u32 seed);
+int pcache_kset_check(const struct pcache_kset_onmedia *ks, size_t avail,
+		      u64 seq, u32 seed, const struct pcache_geometry *geo,
+		      const char **reason);
 
 u64 pcache_seg_info_offset(const struct pcache_geometry *geo, u32 seg,
 			   int slot);

@@ -9,9 +9,15 @@
 #include <kunit/test.h>
 #include <linux/unaligned.h>
 
+#include <linux/vmalloc.h>
+
 #include "../format/pcache_verify.c"
 #include "../pmem.c"
 #include "../meta.c"
+#include "../super.c"
+#include "../segalloc.c"
+#include "../index.c"
+#include "../kset_log.c"
 
 #define GIB (1024 * PCACHE_MIB)
 
@@ -368,6 +374,282 @@ static void torn_store_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fake_load(f, &gc), -EBADMSG);
 }
 
+/* Index: overlap resolution */
+
+struct tree_fix {
+	struct pcache_subtree t;
+	mempool_t *pool;
+};
+
+static struct pcache_key *fix_alloc(void *ctx)
+{
+	struct tree_fix *f = ctx;
+
+	return mempool_alloc(f->pool, GFP_KERNEL);
+}
+
+static struct tree_fix *tree_new(struct kunit *test)
+{
+	struct tree_fix *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->t.root = RB_ROOT;
+	spin_lock_init(&f->t.lock);
+	f->pool = mempool_create_kmalloc_pool(4, sizeof(struct pcache_key));
+	KUNIT_ASSERT_NOT_NULL(test, f->pool);
+	return f;
+}
+
+static void tree_free(struct tree_fix *f)
+{
+	pcache_subtree_clear(&f->t, f->pool);
+	mempool_destroy(f->pool);
+}
+
+/* insert [lba, lba+n) with sequence seq, data at seg 0 offset lba*512 */
+static void put(struct tree_fix *f, u64 lba, u32 n, u64 seq, u32 flags)
+{
+	struct pcache_key *k = mempool_alloc(f->pool, GFP_KERNEL);
+
+	memset(&k->k, 0, sizeof(k->k));
+	k->k.lba = lba;
+	k->k.sectors = n;
+	k->k.seq = seq;
+	k->k.seg_off = lba * 512;
+	k->k.flags = flags;
+	WARN_ON(pcache_subtree_insert(&f->t, k, fix_alloc, f, f->pool));
+}
+
+/* The tree as "lba+n@seq ..." */
+static const char *dump(struct kunit *test, struct tree_fix *f)
+{
+	char *buf = kunit_kzalloc(test, 256, GFP_KERNEL);
+	struct pcache_key *e;
+	struct rb_node *n;
+	int len = 0;
+
+	for (n = rb_first(&f->t.root); n; n = rb_next(n)) {
+		e = rb_entry(n, struct pcache_key, node);
+		/* data must still line up with the sectors the key covers */
+		if (e->k.seg_off != e->k.lba * 512)
+			len += scnprintf(buf + len, 256 - len, "BADOFF ");
+		len += scnprintf(buf + len, 256 - len, "%llu+%u@%llu ",
+				 e->k.lba, e->k.sectors, e->k.seq);
+	}
+	return buf;
+}
+
+static void classify_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, pcache_overlap_classify(0, 8, 8, 16), PCACHE_OV_NONE);
+	KUNIT_EXPECT_EQ(test, pcache_overlap_classify(16, 24, 8, 16), PCACHE_OV_NONE);
+	KUNIT_EXPECT_EQ(test, pcache_overlap_classify(8, 16, 8, 16), PCACHE_OV_INSIDE);
+	KUNIT_EXPECT_EQ(test, pcache_overlap_classify(10, 12, 8, 16), PCACHE_OV_INSIDE);
+	KUNIT_EXPECT_EQ(test, pcache_overlap_classify(4, 12, 8, 16), PCACHE_OV_HEAD);
+	KUNIT_EXPECT_EQ(test, pcache_overlap_classify(4, 16, 8, 16), PCACHE_OV_HEAD);
+	KUNIT_EXPECT_EQ(test, pcache_overlap_classify(12, 20, 8, 16), PCACHE_OV_TAIL);
+	KUNIT_EXPECT_EQ(test, pcache_overlap_classify(8, 20, 8, 16), PCACHE_OV_TAIL);
+	KUNIT_EXPECT_EQ(test, pcache_overlap_classify(4, 20, 8, 16), PCACHE_OV_AROUND);
+}
+
+static void insert_positions_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+
+	put(f, 8, 8, 1, 0);
+	put(f, 16, 8, 2, 0);	/* adjacent: both stay */
+	KUNIT_EXPECT_STREQ(test, dump(test, f), "8+8@1 16+8@2 ");
+	put(f, 12, 8, 3, 0);	/* tail of one, head of the other */
+	KUNIT_EXPECT_STREQ(test, dump(test, f), "8+4@1 12+8@3 20+4@2 ");
+	put(f, 13, 2, 4, 0);	/* inside: splits the middle key */
+	KUNIT_EXPECT_STREQ(test, dump(test, f),
+			   "8+4@1 12+1@3 13+2@4 15+5@3 20+4@2 ");
+	put(f, 0, 64, 5, 0);	/* covers everything */
+	KUNIT_EXPECT_STREQ(test, dump(test, f), "0+64@5 ");
+	put(f, 0, 64, 6, PCACHE_KEY_TOMBSTONE);
+	KUNIT_EXPECT_STREQ(test, dump(test, f), "");
+	put(f, 0, 8, 7, 0);
+	put(f, 4, 8, 8, PCACHE_KEY_TOMBSTONE);	/* tombstone trims */
+	KUNIT_EXPECT_STREQ(test, dump(test, f), "0+4@7 ");
+	tree_free(f);
+}
+
+static void insert_replay_order_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+
+	/* ksets sealed out of order: the newer key arrives first */
+	put(f, 10, 4, 9, 0);
+	put(f, 30, 4, 11, 0);
+	put(f, 0, 40, 5, 0);	/* older: fills only the gaps */
+	KUNIT_EXPECT_STREQ(test, dump(test, f),
+			   "0+10@5 10+4@9 14+16@5 30+4@11 34+6@5 ");
+	put(f, 12, 20, 3, 0);	/* older than everything there: no effect */
+	KUNIT_EXPECT_STREQ(test, dump(test, f),
+			   "0+10@5 10+4@9 14+16@5 30+4@11 34+6@5 ");
+	put(f, 8, 4, 7, PCACHE_KEY_TOMBSTONE); /* old tombstone: gaps only */
+	KUNIT_EXPECT_STREQ(test, dump(test, f),
+			   "0+8@5 10+4@9 14+16@5 30+4@11 34+6@5 ");
+	tree_free(f);
+}
+
+static void lookup_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+	struct pcache_key_info hit;
+	u64 run;
+
+	put(f, 8, 8, 1, 0);
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_lookup(&f->t, 0, 32, &hit, &run));
+	KUNIT_EXPECT_EQ(test, run, 8);
+	KUNIT_EXPECT_TRUE(test, pcache_subtree_lookup(&f->t, 10, 32, &hit, &run));
+	KUNIT_EXPECT_EQ(test, run, 16);
+	KUNIT_EXPECT_EQ(test, hit.lba, 10);
+	KUNIT_EXPECT_EQ(test, hit.seg_off, 10 * 512);
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_lookup(&f->t, 16, 32, &hit, &run));
+	KUNIT_EXPECT_EQ(test, run, 32);
+	KUNIT_EXPECT_EQ(test, pcache_stripe_end(0), PCACHE_STRIPE_SECTORS);
+	KUNIT_EXPECT_EQ(test, pcache_stripe_end(PCACHE_STRIPE_SECTORS),
+			2 * PCACHE_STRIPE_SECTORS);
+	tree_free(f);
+}
+
+/* Journal */
+
+static void kset_check_test(struct kunit *test)
+{
+	struct pcache_kset_onmedia *ks = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	struct pcache_key_info k = { .seq = 1, .lba = 8, .sectors = 8, .seg = 1,
+				     .seg_off = 4096, .flags = PCACHE_KEY_DIRTY };
+	static const u8 uuid[16] = { 9 }, other[16] = { 8 };
+	struct pcache_geometry geo;
+	u32 seed = pcache_kset_seed(uuid);
+	const char *why;
+
+	make_geo(&geo, GIB);
+	ks->seq = cpu_to_le64(5);
+	ks->count = cpu_to_le16(1);
+	pcache_key_encode(&ks->keys[0], &k);
+	pcache_kset_seal(ks, seed);
+	KUNIT_EXPECT_EQ(test, pcache_kset_check(ks, 4096, 5, seed, &geo, &why), 0);
+	KUNIT_EXPECT_EQ(test, pcache_kset_check(ks, 4096, 6, seed, &geo, &why),
+			-EUCLEAN);
+	KUNIT_EXPECT_EQ(test, pcache_kset_check(ks, 4096, 5,
+						pcache_kset_seed(other), &geo,
+						&why), -EBADMSG);
+	KUNIT_EXPECT_EQ(test, pcache_kset_check(ks, 64, 5, seed, &geo, &why),
+			-EUCLEAN);
+	k.seg_off = PCACHE_SEG_SIZE - 512;
+	pcache_key_encode(&ks->keys[0], &k);
+	pcache_kset_seal(ks, seed);
+	KUNIT_EXPECT_EQ(test, pcache_kset_check(ks, 4096, 5, seed, &geo, &why),
+			-EUCLEAN);
+	ks->count = cpu_to_le16(PCACHE_KSET_MAX_KEYS + 1);
+	pcache_kset_seal(ks, seed);
+	KUNIT_EXPECT_EQ(test, pcache_kset_check(ks, 4096, 5, seed, &geo, &why),
+			-EUCLEAN);
+}
+
+struct log_fix {
+	struct pcache_pmem pm;
+	struct pcache_super super;
+	struct pcache_segalloc sa;
+	struct pcache_log log;
+	u64 keys;
+};
+
+static int count_key(void *ctx, const struct pcache_key_info *k)
+{
+	struct log_fix *f = ctx;
+
+	f->keys++;
+	return 0;
+}
+
+static void log_fix_reload(struct log_fix *f)
+{
+	pcache_segalloc_exit(&f->sa);
+	WARN_ON(pcache_segalloc_init(&f->sa, f->super.geo.seg_count));
+	pcache_log_init(&f->log, &f->pm, &f->super, &f->sa);
+}
+
+static void append_one(struct kunit *test, struct log_fix *f, u64 lba)
+{
+	struct pcache_kset_onmedia *ks = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	struct pcache_key_info k = { .lba = lba, .sectors = 8, .seg = 0,
+				     .flags = PCACHE_KEY_DIRTY };
+
+	ks->count = cpu_to_le16(1);
+	pcache_key_encode(&ks->keys[0], &k);
+	KUNIT_ASSERT_EQ(test, pcache_log_append(&f->log, ks), 0);
+}
+
+static void replay_torn_test(struct kunit *test)
+{
+	struct log_fix *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	struct pcache_settings set = { .gc_percent = 70 };
+	struct pcache_replay_stats st;
+	char err[PCACHE_SUPER_ERR_LEN];
+	u64 kset3;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->pm.size = 5 * PCACHE_SEG_SIZE + PCACHE_SEG_SIZE;
+	f->pm.base = vzalloc(f->pm.size);
+	KUNIT_ASSERT_NOT_NULL(test, f->pm.base);
+	KUNIT_ASSERT_EQ(test, pcache_super_open(&f->super, "kunit", &f->pm,
+						&set, err), 0);
+	KUNIT_ASSERT_EQ(test, pcache_segalloc_init(&f->sa,
+						   f->super.geo.seg_count), 0);
+	pcache_log_init(&f->log, &f->pm, &f->super, &f->sa);
+	append_one(test, f, 0);
+	append_one(test, f, 8);
+	kset3 = f->super.geo.data_off +
+		(u64)f->log.head.seg * PCACHE_SEG_SIZE + f->log.head.off;
+	append_one(test, f, 16);
+	/* a power cut tore the last kset */
+	((u8 *)f->pm.base)[kset3 + 40] ^= 0x55;
+
+	log_fix_reload(f);
+	KUNIT_ASSERT_EQ(test, pcache_log_replay(&f->log, count_key, f, &st), 0);
+	KUNIT_EXPECT_EQ(test, st.ksets, 2);
+	KUNIT_EXPECT_EQ(test, f->keys, 2);
+	KUNIT_EXPECT_STREQ(test, st.stop, "crc");
+	/* appending resumes over the torn kset, in sequence */
+	append_one(test, f, 24);
+	log_fix_reload(f);
+	f->keys = 0;
+	KUNIT_ASSERT_EQ(test, pcache_log_replay(&f->log, count_key, f, &st), 0);
+	KUNIT_EXPECT_EQ(test, f->keys, 3);
+	KUNIT_EXPECT_STREQ(test, st.stop, "magic");
+	pcache_segalloc_exit(&f->sa);
+	pcache_super_close(&f->super);
+	vfree(f->pm.base);
+}
+
+static struct kunit_case pcache_index_cases[] = {
+	KUNIT_CASE(classify_test),
+	KUNIT_CASE(insert_positions_test),
+	KUNIT_CASE(insert_replay_order_test),
+	KUNIT_CASE(lookup_test),
+	{}
+};
+
+static struct kunit_suite pcache_index_suite = {
+	.name = "pcache_index",
+	.test_cases = pcache_index_cases,
+};
+
+static struct kunit_case pcache_journal_cases[] = {
+	KUNIT_CASE(kset_check_test),
+	KUNIT_CASE(replay_torn_test),
+	{}
+};
+
+static struct kunit_suite pcache_journal_suite = {
+	.name = "pcache_journal",
+	.test_cases = pcache_journal_cases,
+};
+
 static struct kunit_case pcache_format_cases[] = {
 	KUNIT_CASE(seq_wrap_test),
 	KUNIT_CASE(pick_latest_test),
@@ -397,7 +679,8 @@ static struct kunit_suite pcache_meta_suite = {
 	.test_cases = pcache_meta_cases,
 };
 
-kunit_test_suites(&pcache_format_suite, &pcache_meta_suite);
+kunit_test_suites(&pcache_format_suite, &pcache_meta_suite,
+		  &pcache_index_suite, &pcache_journal_suite);
 
 MODULE_DESCRIPTION("KUnit tests for dm-pcache");
 MODULE_LICENSE("GPL");

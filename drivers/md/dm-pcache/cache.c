@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The cache engine: write path, read hits, kset sealing and replay.
+ * See cache.h.
+ *
+ * Ordering rules that make a power cut safe:
+ * - a writer persists its data (its own pmem barrier) before its key is
+ *   added to an open kset, so no sealed key ever points at data that is
+ *   not durable;
+ * - a key's sequence number is taken under its subtree's lock, so for two
+ *   overlapping keys sequence order is index order, whatever order their
+ *   ksets reach the journal in; replay lets the higher sequence win.
+ */
+#include <linux/bio.h>
+#include <linux/highmem.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+
+#include "pcache.h"
+#include "pmem.h"
+#include "cache.h"
+
+static u64 data_addr(const struct pcache_cache *c, u32 seg, u32 off)
+{
+	return c->super->geo.data_off + (u64)seg * PCACHE_SEG_SIZE + off;
+}
+
+static void kset_reset(struct pcache_kset_onmedia *ks)
+{
+	memset(ks, 0, sizeof(*ks));
+}
+
+/* Seal one open kset, if it holds keys.  Caller holds its lock. */
+static int seal_locked(struct pcache_cache *c, struct pcache_open_kset *o)
+{
+	int ret;
+
+	if (!o->ks->count)
+		return 0;
+	ret = pcache_log_append(&c->log, o->ks);
+	if (ret)
+		pcache_err_limit(c->name, "journal full: %u keys not persisted",
+				 le16_to_cpu(o->ks->count));
+	kset_reset(o->ks);
+	return ret;
+}
+
+/**
+ * pcache_cache_flush() - seal every open kset into the journal
+ * @c: cache
+ *
+ * Afterwards every key added before the call is durable.
+ *
+ * Return: 0 or -ENOSPC if the journal had no room.
+ */
+int pcache_cache_flush(struct pcache_cache *c)
+{
+	struct pcache_open_kset *o;
+	int cpu, ret = 0;
+
+	for_each_possible_cpu(cpu) {
+		o = per_cpu_ptr(c->open, cpu);
+		mutex_lock(&o->lock);
+		ret = seal_locked(c, o) ?: ret;
+		mutex_unlock(&o->lock);
+	}
+	return ret;
+}
+
+static void seal_work_fn(struct work_struct *w)
+{
+	struct pcache_cache *c = container_of(to_delayed_work(w),
+					      struct pcache_cache, seal_work);
+
+	pcache_cache_flush(c);
+}
+
+/* Add journal copies of keys to this CPU's open kset; seal on FUA. */
+static int journal_keys(struct pcache_cache *c,
+			const struct pcache_key_info *k, int n, bool fua)
+{
+	struct pcache_open_kset *o = per_cpu_ptr(c->open, raw_smp_processor_id());
+	int i, ret = 0;
+	u16 count;
+
+	mutex_lock(&o->lock);
+	for (i = 0; i < n && !ret; i++) {
+		count = le16_to_cpu(o->ks->count);
+		if (count == PCACHE_KSET_MAX_KEYS) {
+			ret = seal_locked(c, o);
+			count = 0;
+		}
+		pcache_key_encode(&o->ks->keys[count], &k[i]);
+		o->ks->count = cpu_to_le16(count + 1);
+	}
+	if (fua && !ret)
+		ret = seal_locked(c, o);
+	mutex_unlock(&o->lock);
+	if (!fua)
+		queue_delayed_work(c->wq, &c->seal_work, PCACHE_SEAL_INTERVAL);
+	return ret;
+}
+
+static struct pcache_key *take_spare(void *ctx)
+{
+	struct pcache_key **spare = ctx;
+	struct pcache_key *k = *spare;
+
+	*spare = NULL;
+	return k;
+}
+
+/* Insert the part of @k inside one stripe; @out gets its journal copy. */
+static void index_piece(struct pcache_cache *c, struct pcache_key_info *k,
+			struct pcache_key_info *out)
+{
+	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
+	struct pcache_key *n, *spare;
+
+	n = mempool_alloc(&c->idx.pool, GFP_NOIO);
+	spare = mempool_alloc(&c->idx.pool, GFP_NOIO);
+	spin_lock(&t->lock);
+	k->seq = atomic64_inc_return(&c->key_seq);
+	n->k = *k;
+	/* the newest key needs at most one split, so one spare suffices */
+	WARN_ON_ONCE(pcache_subtree_insert(t, n, take_spare, &spare,
+					   &c->idx.pool));
+	spin_unlock(&t->lock);
+	if (spare)
+		mempool_free(spare, &c->idx.pool);
+	*out = *k;
+}
+
+#define MAX_PIECES	4
+
+/* Index a key (cut at stripe boundaries) and journal it. */
+static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
+		      bool fua)
+{
+	struct pcache_key_info pieces[MAX_PIECES], p;
+	u64 end = k.lba + k.sectors, cut;
+	int n = 0, ret = 0;
+
+	while (k.lba < end) {
+		cut = min(end, pcache_stripe_end(k.lba));
+		p = k;
+		if (cut < end)
+			pcache_key_trim_back(&p, cut);
+		index_piece(c, &p, &pieces[n++]);
+		if (cut < end)
+			pcache_key_trim_front(&k, cut);
+		else
+			k.lba = end;
+		if (n == MAX_PIECES) {
+			ret = journal_keys(c, pieces, n, false) ?: ret;
+			n = 0;
+		}
+	}
+	return journal_keys(c, pieces, n, fua) ?: ret;
+}
+
+static int new_head(struct pcache_cache *c, struct pcache_head *h)
+{
+	struct pcache_seg_info si;
+	u32 seg;
+	int ret;
+
+	ret = pcache_segalloc_get(&c->sa, PCACHE_JOURNAL_RESERVE, &seg);
+	if (ret)
+		return ret;
+	si = c->super->segs[seg].info;
+	si.type = PCACHE_SEG_DATA;
+	si.next = PCACHE_SEG_NONE;
+	pcache_super_set_seg(c->super, seg, &si);
+	h->seg = seg;
+	h->off = 0;
+	return 0;
+}
+
+/**
+ * pcache_write_reserve() - reserve pmem space for a write
+ * @c: cache
+ * @sectors: sectors wanted
+ * @r: the space; r->sectors may be fewer than asked when the data head's
+ *     segment ends, and the caller then writes only that much
+ *
+ * Return: 0, or -ENOSPC when no segment is free (the write must bypass).
+ */
+int pcache_write_reserve(struct pcache_cache *c, u32 sectors,
+			 struct pcache_wres *r)
+{
+	struct pcache_head *h = per_cpu_ptr(c->heads, raw_smp_processor_id());
+	int ret = 0;
+
+	spin_lock(&h->lock);
+	if (h->seg == PCACHE_SEG_NONE || h->off >= PCACHE_SEG_SIZE)
+		ret = new_head(c, h);
+	if (!ret) {
+		r->seg = h->seg;
+		r->off = h->off;
+		r->sectors = min_t(u32, sectors,
+				   (PCACHE_SEG_SIZE - h->off) >> SECTOR_SHIFT);
+		h->off += r->sectors << SECTOR_SHIFT;
+	}
+	spin_unlock(&h->lock);
+	return ret;
+}
+
+static void copy_from_bio(struct pcache_cache *c, struct bio *bio, u64 addr)
+{
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	void *p;
+
+	bio_for_each_segment(bv, bio, iter) {
+		p = bvec_kmap_local(&bv);
+		pcache_pmem_write(c->pm, addr, p, bv.bv_len);
+		kunmap_local(p);
+		addr += bv.bv_len;
+	}
+}
+
+/**
+ * pcache_write_commit() - store a write in the cache
+ * @c: cache
+ * @bio: the write, exactly r->sectors long
+ * @lba: its first sector on the backing device
+ * @r: space from pcache_write_reserve()
+ * @fua: the key must be durable when this returns
+ *
+ * Return: 0 or -ENOSPC if the journal had no room for a FUA write's key.
+ */
+int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
+			const struct pcache_wres *r, bool fua)
+{
+	struct pcache_key_info k = {
+		.lba = lba,
+		.sectors = r->sectors,
+		.seg = r->seg,
+		.seg_off = r->off,
+		.gen = (u32)c->super->segs[r->seg].info.gen,
+		.flags = PCACHE_KEY_DIRTY,
+	};
+
+	copy_from_bio(c, bio, data_addr(c, r->seg, r->off));
+	pcache_pmem_persist();
+	return commit_key(c, k, fua);
+}
+
+/**
+ * pcache_write_bypass() - forget a range that is about to be written to
+ *			   the backing device directly
+ * @c: cache
+ * @lba: first sector
+ * @sectors: length
+ * @fua: journal the forgetting before returning
+ *
+ * Return: 0 or -ENOSPC if the journal had no room.
+ */
+int pcache_write_bypass(struct pcache_cache *c, u64 lba, u32 sectors,
+			bool fua)
+{
+	struct pcache_key_info k = {
+		.lba = lba,
+		.sectors = sectors,
+		.flags = PCACHE_KEY_TOMBSTONE,
+	};
+
+	return commit_key(c, k, fua);
+}
+
+/**
+ * pcache_read_lookup() - is the start of a read cached?
+ * @c: cache
+ * @lba: first sector of the read
+ * @sectors: its length
+ * @hit: on a hit, the key cut to start at @lba
+ * @run: sectors from @lba that are all hit or all miss (within the stripe)
+ *
+ * Return: true on a hit.
+ */
+bool pcache_read_lookup(struct pcache_cache *c, u64 lba, u32 sectors,
+			struct pcache_key_info *hit, u32 *run)
+{
+	struct pcache_subtree *t = pcache_index_tree(&c->idx, lba);
+	u64 end = min(lba + sectors, pcache_stripe_end(lba)), run_end;
+	bool ret;
+
+	spin_lock(&t->lock);
+	ret = pcache_subtree_lookup(t, lba, end, hit, &run_end);
+	spin_unlock(&t->lock);
+	*run = run_end - lba;
+	return ret;
+}
+
+/**
+ * pcache_read_copy() - serve a read from pmem
+ * @c: cache
+ * @bio: the read, no longer than the hit
+ * @hit: key from pcache_read_lookup()
+ *
+ * Return: 0, or -EIO if pmem reported a media error.
+ */
+int pcache_read_copy(struct pcache_cache *c, struct bio *bio,
+		     const struct pcache_key_info *hit)
+{
+	u64 addr = data_addr(c, hit->seg, hit->seg_off);
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	int ret = 0;
+	void *p;
+
+	bio_for_each_segment(bv, bio, iter) {
+		p = bvec_kmap_local(&bv);
+		ret = pcache_pmem_read(c->pm, addr, p, bv.bv_len);
+		kunmap_local(p);
+		if (ret)
+			break;
+		addr += bv.bv_len;
+	}
+	return ret;
+}
+
+/* Replay */
+
+struct replay_ctx {
+	struct pcache_cache *c;
+	u64 skipped;
+};
+
+static struct pcache_key *alloc_key(void *ctx)
+{
+	struct pcache_cache *c = ctx;
+
+	return mempool_alloc(&c->idx.pool, GFP_KERNEL);
+}
+
+static int replay_piece(struct pcache_cache *c, struct pcache_key_info *k)
+{
+	struct pcache_key *n = mempool_alloc(&c->idx.pool, GFP_KERNEL);
+
+	n->k = *k;
+	/* no I/O runs yet: the subtree is not shared, and may sleep */
+	return pcache_subtree_insert(pcache_index_tree(&c->idx, k->lba), n,
+				     alloc_key, c, &c->idx.pool);
+}
+
+static int replay_key(void *ctx, const struct pcache_key_info *key)
+{
+	struct replay_ctx *rc = ctx;
+	struct pcache_cache *c = rc->c;
+	struct pcache_key_info k = *key, p;
+	u64 end = k.lba + k.sectors, cut;
+	int ret;
+
+	if (pcache_seq_after(k.seq, atomic64_read(&c->key_seq)))
+		atomic64_set(&c->key_seq, k.seq);
+	if (!(k.flags & PCACHE_KEY_TOMBSTONE) &&
+	    k.gen != (u32)c->super->segs[k.seg].info.gen) {
+		rc->skipped++;
+		return 0;
+	}
+	if (end > (u64)c->idx.nr << PCACHE_STRIPE_SHIFT)
+		return -EUCLEAN;
+	while (k.lba < end) {
+		cut = min(end, pcache_stripe_end(k.lba));
+		p = k;
+		if (cut < end)
+			pcache_key_trim_back(&p, cut);
+		ret = replay_piece(c, &p);
+		if (ret)
+			return ret;
+		if (cut < end)
+			pcache_key_trim_front(&k, cut);
+		else
+			k.lba = end;
+	}
+	return 0;
+}
+
+/* Mark the data segments live keys point to; sum what is dirty. */
+static u64 account_keys(struct pcache_cache *c)
+{
+	struct pcache_key *e;
+	struct rb_node *n;
+	u64 dirty = 0;
+	u32 i;
+
+	for (i = 0; i < c->idx.nr; i++) {
+		for (n = rb_first(&c->idx.trees[i].root); n; n = rb_next(n)) {
+			e = rb_entry(n, struct pcache_key, node);
+			pcache_segalloc_mark(&c->sa, e->k.seg);
+			if (e->k.flags & PCACHE_KEY_DIRTY)
+				dirty += e->k.sectors;
+		}
+	}
+	return dirty << SECTOR_SHIFT;
+}
+
+static int replay_journal(struct pcache_cache *c)
+{
+	struct replay_ctx rc = { .c = c };
+	struct pcache_replay_stats st;
+	ktime_t t0 = ktime_get();
+	u64 dirty;
+	int ret;
+
+	ret = pcache_log_replay(&c->log, replay_key, &rc, &st);
+	if (ret) {
+		pcache_err(c->name, "journal replay failed after %llu ksets: %d",
+			   st.ksets, ret);
+		return ret;
+	}
+	dirty = account_keys(c);
+	pcache_info(c->name, "replayed %llu ksets, %llu keys (%llu stale), %llu KiB dirty in %lld ms; journal ends: %s",
+		    st.ksets, st.keys, rc.skipped, dirty >> 10,
+		    ktime_ms_delta(ktime_get(), t0), st.stop);
+	return 0;
+}
+
+static int alloc_percpu_state(struct pcache_cache *c)
+{
+	struct pcache_open_kset *o;
+	struct pcache_head *h;
+	int cpu;
+
+	c->heads = alloc_percpu(struct pcache_head);
+	c->open = alloc_percpu(struct pcache_open_kset);
+	if (!c->heads || !c->open)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		h = per_cpu_ptr(c->heads, cpu);
+		spin_lock_init(&h->lock);
+		h->seg = PCACHE_SEG_NONE;
+		o = per_cpu_ptr(c->open, cpu);
+		mutex_init(&o->lock);
+		o->ks = kzalloc(PCACHE_KSET_MAX_SIZE, GFP_KERNEL);
+		if (!o->ks)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void free_percpu_state(struct pcache_cache *c)
+{
+	int cpu;
+
+	if (c->open) {
+		for_each_possible_cpu(cpu)
+			kfree(per_cpu_ptr(c->open, cpu)->ks);
+	}
+	free_percpu(c->open);
+	free_percpu(c->heads);
+}
+
+/**
+ * pcache_cache_start() - bring up the engine and replay the journal
+ * @c: cache, zeroed
+ * @name: device name for messages
+ * @pm: mapped cache device
+ * @super: loaded metadata
+ * @sectors: size of the cached device
+ * @kc: slab cache of struct pcache_key
+ *
+ * Return: 0, -ENOMEM, or an error of the replay (-EIO, -EUCLEAN).
+ */
+int pcache_cache_start(struct pcache_cache *c, const char *name,
+		       struct pcache_pmem *pm, struct pcache_super *super,
+		       u64 sectors, struct kmem_cache *kc)
+{
+	int ret;
+
+	c->name = name;
+	c->pm = pm;
+	c->super = super;
+	c->data_crc = super->set.data_crc;
+	atomic64_set(&c->key_seq, 0);
+	INIT_DELAYED_WORK(&c->seal_work, seal_work_fn);
+	ret = pcache_segalloc_init(&c->sa, super->geo.seg_count);
+	if (ret)
+		return ret;
+	ret = pcache_index_init(&c->idx, sectors, kc);
+	if (ret)
+		goto out_sa;
+	ret = alloc_percpu_state(c);
+	if (ret)
+		goto out_percpu;
+	c->wq = alloc_workqueue("pcache-%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 0,
+				name);
+	if (!c->wq) {
+		ret = -ENOMEM;
+		goto out_percpu;
+	}
+	pcache_log_init(&c->log, pm, super, &c->sa);
+	ret = replay_journal(c);
+	if (ret)
+		goto out_wq;
+	return 0;
+
+out_wq:
+	destroy_workqueue(c->wq);
+out_percpu:
+	free_percpu_state(c);
+	pcache_index_exit(&c->idx);
+out_sa:
+	pcache_segalloc_exit(&c->sa);
+	return ret;
+}
+
+/**
+ * pcache_cache_stop() - seal what is open and free the engine
+ * @c: cache, no longer receiving I/O
+ */
+void pcache_cache_stop(struct pcache_cache *c)
+{
+	cancel_delayed_work_sync(&c->seal_work);
+	pcache_cache_flush(c);
+	destroy_workqueue(c->wq);
+	free_percpu_state(c);
+	pcache_index_exit(&c->idx);
+	pcache_segalloc_exit(&c->sa);
+}

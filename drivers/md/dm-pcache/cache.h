@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The cache engine: owns the segment allocator, the index and the journal
+ * of one cache device, and carries out reads and writes on them.
+ *
+ * Writes are copied to pmem at a per-CPU data head, indexed, and their keys
+ * gathered in a per-CPU open kset that is sealed into the journal when it
+ * is full, on FUA, on a flush, and at the latest PCACHE_SEAL_INTERVAL after
+ * its first key.  The bio-level decisions (splitting, remapping) belong to
+ * the target; this layer works on ranges handed to it.
+ */
+#ifndef _PCACHE_CACHE_H
+#define _PCACHE_CACHE_H
+
+#include <linux/workqueue.h>
+
+#include "index.h"
+#include "kset_log.h"
+#include "segalloc.h"
+
+struct bio;
+struct pcache_pmem;
+
+#define PCACHE_SEAL_INTERVAL	HZ	/* open ksets are sealed within 1 s */
+#define PCACHE_JOURNAL_RESERVE	2	/* segments kept free for the journal */
+
+/**
+ * struct pcache_head - a per-CPU place where written data goes
+ * @lock: protects @seg and @off
+ * @seg: current data segment, or PCACHE_SEG_NONE
+ * @off: next free byte in @seg
+ */
+struct pcache_head {
+	spinlock_t lock;
+	u32 seg;
+	u32 off;
+};
+
+/**
+ * struct pcache_open_kset - keys not yet in the journal, per CPU
+ * @lock: protects @ks
+ * @ks: the kset being filled (PCACHE_KSET_MAX_SIZE bytes)
+ */
+struct pcache_open_kset {
+	struct mutex lock;
+	struct pcache_kset_onmedia *ks;
+};
+
+/**
+ * struct pcache_wres - space reserved for a write
+ * @seg: data segment
+ * @off: byte offset in @seg
+ * @sectors: sectors reserved (may be fewer than asked)
+ */
+struct pcache_wres {
+	u32 seg;
+	u32 off;
+	u32 sectors;
+};
+
+/**
+ * struct pcache_cache - the engine of one cache device
+ * @name: device name for messages
+ * @pm: mapped cache device
+ * @super: loaded metadata
+ * @sa: segment allocator
+ * @idx: key index
+ * @log: key journal
+ * @heads: per-CPU data heads
+ * @open: per-CPU open ksets
+ * @key_seq: last key sequence number handed out
+ * @wq: workqueue of the seal timer
+ * @seal_work: seals open ksets PCACHE_SEAL_INTERVAL after a key arrives
+ * @data_crc: keys carry a CRC of their data
+ */
+struct pcache_cache {
+	const char *name;
+	struct pcache_pmem *pm;
+	struct pcache_super *super;
+	struct pcache_segalloc sa;
+	struct pcache_index idx;
+	struct pcache_log log;
+	struct pcache_head __percpu *heads;
+	struct pcache_open_kset __percpu *open;
+	atomic64_t key_seq;
+	struct workqueue_struct *wq;
+	struct delayed_work seal_work;
+	bool data_crc;
+};
+
+int pcache_cache_start(struct pcache_cache *c, const char *name,
+		       struct pcache_pmem *pm, struct pcache_super *super,
+		       u64 sectors, struct kmem_cache *kc);
+void pcache_cache_stop(struct pcache_cache *c);
+int pcache_cache_flush(struct pcache_cache *c);
+int pcache_write_reserve(struct pcache_cache *c, u32 sectors,
+			 struct pcache_wres *r);
+int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
+			const struct pcache_wres *r, bool fua);
+int pcache_write_bypass(struct pcache_cache *c, u64 lba, u32 sectors,
+			bool fua);
+bool pcache_read_lookup(struct pcache_cache *c, u64 lba, u32 sectors,
+			struct pcache_key_info *hit, u32 *run);
+int pcache_read_copy(struct pcache_cache *c, struct bio *bio,
+		     const struct pcache_key_info *hit);
+
+#endif /* _PCACHE_CACHE_H */

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The striped key index.  See index.h.
+ */
+#include <linux/blk_types.h>
+#include <linux/slab.h>
+
+#include "index.h"
+
+/**
+ * pcache_overlap_classify() - relation of a present range to a new one
+ * @old_start: first sector of the present range
+ * @old_end: sector after it
+ * @new_start: first sector of the new range
+ * @new_end: sector after it
+ *
+ * Return: the relation, PCACHE_OV_*.
+ */
+enum pcache_overlap pcache_overlap_classify(u64 old_start, u64 old_end,
+					    u64 new_start, u64 new_end)
+{
+	if (old_end <= new_start || old_start >= new_end)
+		return PCACHE_OV_NONE;
+	if (old_start >= new_start)
+		return old_end <= new_end ? PCACHE_OV_INSIDE : PCACHE_OV_TAIL;
+	return old_end <= new_end ? PCACHE_OV_HEAD : PCACHE_OV_AROUND;
+}
+
+/**
+ * pcache_key_trim_front() - drop a key's sectors before @start
+ * @k: key
+ * @start: new first sector, inside the key
+ *
+ * A trimmed key no longer matches its stored data CRC, so it loses it.
+ */
+void pcache_key_trim_front(struct pcache_key_info *k, u64 start)
+{
+	u32 cut = start - k->lba;
+
+	k->lba = start;
+	k->sectors -= cut;
+	if (!(k->flags & PCACHE_KEY_TOMBSTONE))
+		k->seg_off += cut << SECTOR_SHIFT;
+	k->flags &= ~PCACHE_KEY_CRC;
+}
+
+/**
+ * pcache_key_trim_back() - drop a key's sectors from @end on
+ * @k: key
+ * @end: new end sector, inside the key
+ */
+void pcache_key_trim_back(struct pcache_key_info *k, u64 end)
+{
+	k->sectors = end - k->lba;
+	k->flags &= ~PCACHE_KEY_CRC;
+}
+
+static u64 key_end(const struct pcache_key_info *k)
+{
+	return k->lba + k->sectors;
+}
+
+static void tree_link(struct pcache_subtree *t, struct pcache_key *n)
+{
+	struct rb_node **p = &t->root.rb_node, *parent = NULL;
+
+	while (*p) {
+		parent = *p;
+		if (n->k.lba < rb_entry(parent, struct pcache_key, node)->k.lba)
+			p = &parent->rb_left;
+		else
+			p = &parent->rb_right;
+	}
+	rb_link_node(&n->node, parent, p);
+	rb_insert_color(&n->node, &t->root);
+}
+
+/* The first key that ends after @lba, or NULL. */
+static struct rb_node *first_ending_after(struct pcache_subtree *t, u64 lba)
+{
+	struct rb_node *n = t->root.rb_node, *best = NULL;
+	struct pcache_key *key;
+
+	while (n) {
+		key = rb_entry(n, struct pcache_key, node);
+		if (key->k.lba <= lba) {
+			best = n;
+			n = n->rb_right;
+		} else {
+			n = n->rb_left;
+		}
+	}
+	if (!best)
+		return rb_first(&t->root);
+	key = rb_entry(best, struct pcache_key, node);
+	return key_end(&key->k) > lba ? best : rb_next(best);
+}
+
+/* A newer present key @e keeps its range: @n gives way around it. */
+static int give_way(struct pcache_subtree *t, struct pcache_key *n,
+		    struct pcache_key *e, pcache_key_alloc_t alloc, void *ctx,
+		    bool *done)
+{
+	struct pcache_key *piece;
+
+	if (e->k.lba > n->k.lba && !(n->k.flags & PCACHE_KEY_TOMBSTONE)) {
+		piece = alloc(ctx);
+		if (!piece)
+			return -ENOMEM;
+		piece->k = n->k;
+		pcache_key_trim_back(&piece->k, e->k.lba);
+		tree_link(t, piece);
+	}
+	*done = key_end(&e->k) >= key_end(&n->k);
+	if (!*done)
+		pcache_key_trim_front(&n->k, key_end(&e->k));
+	return 0;
+}
+
+/* @n is newer than the present key @e: cut @e back. */
+static int make_room(struct pcache_subtree *t, struct pcache_key *n,
+		     struct pcache_key *e, pcache_key_alloc_t alloc, void *ctx,
+		     mempool_t *pool)
+{
+	struct pcache_key *tail;
+
+	switch (pcache_overlap_classify(e->k.lba, key_end(&e->k), n->k.lba,
+					key_end(&n->k))) {
+	case PCACHE_OV_INSIDE:
+		rb_erase(&e->node, &t->root);
+		mempool_free(e, pool);
+		break;
+	case PCACHE_OV_HEAD:
+		pcache_key_trim_back(&e->k, n->k.lba);
+		break;
+	case PCACHE_OV_TAIL:
+		pcache_key_trim_front(&e->k, key_end(&n->k));
+		break;
+	case PCACHE_OV_AROUND:
+		tail = alloc(ctx);
+		if (!tail)
+			return -ENOMEM;
+		tail->k = e->k;
+		pcache_key_trim_front(&tail->k, key_end(&n->k));
+		pcache_key_trim_back(&e->k, n->k.lba);
+		tree_link(t, tail);
+		break;
+	case PCACHE_OV_NONE:
+		break;
+	}
+	return 0;
+}
+
+/**
+ * pcache_subtree_insert() - insert a key, resolving overlaps by sequence
+ * @t: subtree covering all of @n, locked by the caller (or not yet live)
+ * @n: the key; owned by the tree (or freed) afterwards
+ * @alloc: source of extra keys for splits
+ * @ctx: passed to @alloc
+ * @pool: where removed keys go
+ *
+ * Present keys older than @n are trimmed, split or removed; present keys
+ * newer than @n (found only while replaying) keep their ranges and @n fills
+ * the gaps around them.  A tombstone removes what it covers and is not kept.
+ *
+ * Return: 0, or -ENOMEM if @alloc ran dry (the tree is still consistent
+ * but @n was not inserted).
+ */
+int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
+			  pcache_key_alloc_t alloc, void *ctx,
+			  mempool_t *pool)
+{
+	struct rb_node *node = first_ending_after(t, n->k.lba), *next;
+	struct pcache_key *e;
+	bool done = false;
+	int ret = 0;
+
+	for (; node && !done; node = next) {
+		e = rb_entry(node, struct pcache_key, node);
+		if (e->k.lba >= key_end(&n->k))
+			break;
+		next = rb_next(node);
+		if (pcache_seq_after(e->k.seq, n->k.seq))
+			ret = give_way(t, n, e, alloc, ctx, &done);
+		else
+			ret = make_room(t, n, e, alloc, ctx, pool);
+		if (ret)
+			break;
+	}
+	if (ret || done || n->k.flags & PCACHE_KEY_TOMBSTONE)
+		mempool_free(n, pool);
+	else
+		tree_link(t, n);
+	return ret;
+}
+
+/**
+ * pcache_subtree_lookup() - what covers @lba
+ * @t: subtree covering @lba, locked by the caller
+ * @lba: sector looked up
+ * @end: end of the range of interest (within the subtree's stripe)
+ * @hit: on a hit, the key cut to start at @lba
+ * @run_end: end of the hit, or of the miss up to the next key
+ *
+ * Return: true on a hit.
+ */
+bool pcache_subtree_lookup(struct pcache_subtree *t, u64 lba, u64 end,
+			   struct pcache_key_info *hit, u64 *run_end)
+{
+	struct rb_node *node = first_ending_after(t, lba);
+	struct pcache_key *e;
+
+	*run_end = end;
+	if (!node)
+		return false;
+	e = rb_entry(node, struct pcache_key, node);
+	if (e->k.lba > lba) {
+		*run_end = min(end, e->k.lba);
+		return false;
+	}
+	*hit = e->k;
+	if (lba > e->k.lba)
+		pcache_key_trim_front(hit, lba);
+	*run_end = min(end, key_end(&e->k));
+	return true;
+}
+
+/**
+ * pcache_subtree_clear() - remove every key
+ * @t: subtree, no longer in use
+ * @pool: where the keys go
+ */
+void pcache_subtree_clear(struct pcache_subtree *t, mempool_t *pool)
+{
+	struct pcache_key *e, *tmp;
+
+	rbtree_postorder_for_each_entry_safe(e, tmp, &t->root, node)
+		mempool_free(e, pool);
+	t->root = RB_ROOT;
+}
+
+/**
+ * pcache_stripe_end() - first sector of the stripe after @lba's
+ * @lba: a sector
+ *
+ * Return: the stripe boundary.
+ */
+u64 pcache_stripe_end(u64 lba)
+{
+	return (lba | (PCACHE_STRIPE_SECTORS - 1)) + 1;
+}
+
+/**
+ * pcache_index_tree() - the subtree holding @lba
+ * @idx: index
+ * @lba: a sector below the device's size
+ *
+ * Return: the subtree.
+ */
+struct pcache_subtree *pcache_index_tree(struct pcache_index *idx, u64 lba)
+{
+	return &idx->trees[min_t(u64, lba >> PCACHE_STRIPE_SHIFT, idx->nr - 1)];
+}
+
+/**
+ * pcache_index_init() - an empty index for a device of @sectors
+ * @idx: index
+ * @sectors: size of the cached device
+ * @kc: slab cache of struct pcache_key
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int pcache_index_init(struct pcache_index *idx, u64 sectors,
+		      struct kmem_cache *kc)
+{
+	u32 i;
+	int ret;
+
+	idx->nr = max_t(u64, 1, DIV_ROUND_UP_ULL(sectors, PCACHE_STRIPE_SECTORS));
+	idx->trees = kvcalloc(idx->nr, sizeof(*idx->trees), GFP_KERNEL);
+	if (!idx->trees)
+		return -ENOMEM;
+	for (i = 0; i < idx->nr; i++) {
+		spin_lock_init(&idx->trees[i].lock);
+		idx->trees[i].root = RB_ROOT;
+	}
+	ret = mempool_init_slab_pool(&idx->pool, 4 * num_possible_cpus(), kc);
+	if (ret)
+		kvfree(idx->trees);
+	return ret;
+}
+
+/**
+ * pcache_index_exit() - free every key and the index
+ * @idx: index, no longer in use
+ */
+void pcache_index_exit(struct pcache_index *idx)
+{
+	u32 i;
+
+	for (i = 0; i < idx->nr; i++)
+		pcache_subtree_clear(&idx->trees[i], &idx->pool);
+	mempool_exit(&idx->pool);
+	kvfree(idx->trees);
+}

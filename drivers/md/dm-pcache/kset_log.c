@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The key journal.  See kset_log.h.
+ */
+#include <linux/slab.h>
+
+#include "pmem.h"
+#include "kset_log.h"
+
+static u64 seg_addr(const struct pcache_log *log, u32 seg, u32 off)
+{
+	return log->super->geo.data_off + (u64)seg * PCACHE_SEG_SIZE + off;
+}
+
+/**
+ * pcache_log_init() - a journal handle over loaded metadata
+ * @log: journal
+ * @pm: cache device
+ * @super: loaded metadata; its positions give the key tail
+ * @sa: segment allocator
+ */
+void pcache_log_init(struct pcache_log *log, struct pcache_pmem *pm,
+		     struct pcache_super *super, struct pcache_segalloc *sa)
+{
+	mutex_init(&log->lock);
+	log->pm = pm;
+	log->super = super;
+	log->sa = sa;
+	log->seed = pcache_kset_seed(super->uuid);
+	log->head = super->pos.key_tail;
+	log->next_seq = super->pos.key_tail_seq;
+	log->ksets = 0;
+}
+
+static void take_key_seg(struct pcache_log *log, u32 seg)
+{
+	struct pcache_seg_info si = log->super->segs[seg].info;
+
+	si.type = PCACHE_SEG_KEY;
+	si.next = PCACHE_SEG_NONE;
+	pcache_super_set_seg(log->super, seg, &si);
+}
+
+/* The first kset ever: the key tail starts where it goes. */
+static int start_log(struct pcache_log *log)
+{
+	struct pcache_positions pos = log->super->pos;
+	u32 seg;
+	int ret;
+
+	ret = pcache_segalloc_get(log->sa, 0, &seg);
+	if (ret)
+		return ret;
+	take_key_seg(log, seg);
+	pos.key_tail.seg = seg;
+	pos.key_tail.off = 0;
+	pos.key_tail_seq = log->next_seq;
+	pos.dirty_tail = pos.key_tail;
+	pos.key_head = pos.key_tail;
+	pcache_super_set_positions(log->super, &pos);
+	log->head = pos.key_tail;
+	return 0;
+}
+
+/* Close the current key segment with a link kset to a new one. */
+static int next_segment(struct pcache_log *log)
+{
+	struct pcache_kset_onmedia link = {};
+	struct pcache_seg_info si;
+	u32 seg, cur = log->head.seg;
+	int ret;
+
+	ret = pcache_segalloc_get(log->sa, 0, &seg);
+	if (ret)
+		return ret;
+	take_key_seg(log, seg);
+	si = log->super->segs[cur].info;
+	si.next = seg;
+	pcache_super_set_seg(log->super, cur, &si);
+	link.seq = cpu_to_le64(log->next_seq);
+	link.flags = cpu_to_le16(PCACHE_KSET_LINK);
+	link.next_seg = cpu_to_le32(seg);
+	pcache_kset_seal(&link, log->seed);
+	pcache_pmem_write(log->pm, seg_addr(log, cur, log->head.off), &link,
+			  sizeof(link));
+	pcache_pmem_persist();
+	log->next_seq++;
+	log->ksets++;
+	log->head.seg = seg;
+	log->head.off = 0;
+	return 0;
+}
+
+/**
+ * pcache_log_append() - seal a kset into the journal and persist it
+ * @log: journal
+ * @ks: kset with its count and keys filled in; seq, magic and crc are set
+ *	here
+ *
+ * Returns only when the kset is durable.  Keys' data must already be
+ * durable (the writer's own pmem barrier) before they are appended.
+ *
+ * Return: 0, or -ENOSPC when no segment is left for the journal.
+ */
+int pcache_log_append(struct pcache_log *log, struct pcache_kset_onmedia *ks)
+{
+	size_t size = pcache_kset_size(le16_to_cpu(ks->count));
+	int ret = 0;
+
+	mutex_lock(&log->lock);
+	if (log->head.seg == PCACHE_SEG_NONE)
+		ret = start_log(log);
+	if (!ret && log->head.off + size + pcache_kset_size(0) > PCACHE_SEG_SIZE)
+		ret = next_segment(log);
+	if (ret)
+		goto out;
+	ks->seq = cpu_to_le64(log->next_seq);
+	ks->flags = 0;
+	ks->next_seg = 0;
+	pcache_kset_seal(ks, log->seed);
+	pcache_pmem_write(log->pm, seg_addr(log, log->head.seg, log->head.off),
+			  ks, size);
+	pcache_pmem_persist();
+	log->next_seq++;
+	log->ksets++;
+	log->head.off += size;
+out:
+	mutex_unlock(&log->lock);
+	return ret;
+}
+
+static int replay_kset(struct pcache_log *log, struct pcache_kset_onmedia *ks,
+		       pcache_replay_fn fn, void *ctx,
+		       struct pcache_replay_stats *st)
+{
+	struct pcache_key_info k;
+	u32 i, count = le16_to_cpu(ks->count);
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		pcache_key_decode(&ks->keys[i], &k);
+		ret = fn(ctx, &k);
+		if (ret)
+			return ret;
+	}
+	st->keys += count;
+	st->ksets++;
+	return 0;
+}
+
+/**
+ * pcache_log_replay() - walk the journal from the key tail
+ * @log: journal, set up by pcache_log_init()
+ * @fn: called for every key, in journal order
+ * @ctx: passed to @fn
+ * @st: what was found
+ *
+ * Every key segment of the chain is marked in use; afterwards the journal
+ * appends right after the last valid kset.
+ *
+ * Return: 0 (an invalid kset ends the journal, it is not an error), an
+ * error from @fn, -EIO for a media error, or -ENOMEM.
+ */
+int pcache_log_replay(struct pcache_log *log, pcache_replay_fn fn, void *ctx,
+		      struct pcache_replay_stats *st)
+{
+	struct pcache_kset_onmedia *ks;
+	struct pcache_pos pos = log->head;
+	u64 seq = log->next_seq;
+	size_t avail;
+	int ret = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->stop = "empty";
+	if (pos.seg == PCACHE_SEG_NONE)
+		return 0;
+	ks = kmalloc(PCACHE_KSET_MAX_SIZE, GFP_KERNEL);
+	if (!ks)
+		return -ENOMEM;
+	pcache_segalloc_mark(log->sa, pos.seg);
+	for (;;) {
+		avail = min_t(size_t, PCACHE_SEG_SIZE - pos.off,
+			      PCACHE_KSET_MAX_SIZE);
+		ret = pcache_pmem_read(log->pm, seg_addr(log, pos.seg, pos.off),
+				       ks, avail);
+		if (ret) {
+			st->stop = "media error";
+			break;
+		}
+		if (pcache_kset_check(ks, avail, seq, log->seed,
+				      &log->super->geo, &st->stop))
+			break;
+		seq++;
+		if (le16_to_cpu(ks->flags) & PCACHE_KSET_LINK) {
+			pos.seg = le32_to_cpu(ks->next_seg);
+			pos.off = 0;
+			pcache_segalloc_mark(log->sa, pos.seg);
+			st->ksets++;
+			continue;
+		}
+		ret = replay_kset(log, ks, fn, ctx, st);
+		if (ret)
+			break;
+		pos.off += pcache_kset_size(le16_to_cpu(ks->count));
+	}
+	kfree(ks);
+	log->head = pos;
+	log->next_seq = seq;
+	log->ksets = st->ksets;
+	return ret;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The key journal: sealed ksets appended one after the other in a chain of
+ * key segments, and replayed from the key tail when the cache is loaded.
+ *
+ * Appends are serialised by a mutex and each kset is persisted before the
+ * next one is written, so a power cut can tear only the last kset; replay
+ * stops at the first kset that is torn, out of sequence or absent.
+ */
+#ifndef _PCACHE_KSET_LOG_H
+#define _PCACHE_KSET_LOG_H
+
+#include <linux/mutex.h>
+
+#include "segalloc.h"
+#include "super.h"
+
+struct pcache_pmem;
+
+/**
+ * struct pcache_log - the journal
+ * @lock: serialises appends; protects everything below
+ * @pm: cache device
+ * @super: metadata (positions, segment info)
+ * @sa: segment allocator, for new key segments
+ * @seed: kset checksum seed
+ * @head: where the next kset goes (seg PCACHE_SEG_NONE: log empty)
+ * @next_seq: sequence number of the next kset
+ * @ksets: ksets appended or replayed
+ */
+struct pcache_log {
+	struct mutex lock;
+	struct pcache_pmem *pm;
+	struct pcache_super *super;
+	struct pcache_segalloc *sa;
+	u32 seed;
+	struct pcache_pos head;
+	u64 next_seq;
+	u64 ksets;
+};
+
+/* Called for every key of every valid kset, in journal order */
+typedef int (*pcache_replay_fn)(void *ctx, const struct pcache_key_info *k);
+
+/**
+ * struct pcache_replay_stats - what a replay found
+ * @ksets: valid ksets
+ * @keys: keys in them
+ * @stop: why replay ended (the failing check of the first invalid kset)
+ */
+struct pcache_replay_stats {
+	u64 ksets;
+	u64 keys;
+	const char *stop;
+};
+
+void pcache_log_init(struct pcache_log *log, struct pcache_pmem *pm,
+		     struct pcache_super *super, struct pcache_segalloc *sa);
+int pcache_log_replay(struct pcache_log *log, pcache_replay_fn fn, void *ctx,
+		      struct pcache_replay_stats *st);
+int pcache_log_append(struct pcache_log *log,
+		      struct pcache_kset_onmedia *ks);
+
+#endif /* _PCACHE_KSET_LOG_H */
