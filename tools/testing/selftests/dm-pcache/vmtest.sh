@@ -183,8 +183,8 @@ write_guest_env() {
 		printf 'MODDIR=%q\n' "$MODDIR"
 		printf 'LOAD_MODULE=%q\n' "$LOAD_MODULE"
 		# DMPC_* settings (test selection and the like) reach the guest
-		env | grep -E '^DMPC_[A-Z_]*=' | while IFS='=' read -r k v; do
-			printf 'export %s=%q\n' "$k" "$v"
+		for k in ${!DMPC_@}; do
+			printf 'export %s=%q\n' "$k" "${!k}"
 		done
 		printf 'CMD=('
 		printf '%q ' "${CMD[@]}"

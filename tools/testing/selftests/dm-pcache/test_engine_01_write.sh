@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The write path, index and journal: fio writes with crc32c verification
+# through pcache (4 KiB random, 512 B-1 MiB random, across segment and
+# stripe boundaries, 8 concurrent jobs on overlapping ranges), then the
+# device is removed and created again and every job verifies its data
+# once more: it came back through journal replay, not from the backing
+# device (which never received it).
+
+. "$(dirname "$0")/common.sh"
+
+require_guest
+trap dm_cleanup EXIT
+ktap_print_header
+ktap_set_plan 12
+
+DEV=/dev/mapper/pcw
+FIO=(fio --filename=$DEV --ioengine=libaio --direct=1 --eta=never
+     --output=/tmp/fio.out)
+MIB=$((1024 * 1024))
+
+# name | fio arguments
+JOBS=(
+	"4k-randwrite|--name=r4k --rw=randwrite --bs=4k --size=48M --offset=0 --iodepth=16 --verify=crc32c --verify_backlog=512"
+	"bsrange-512-1m|--name=rbs --rw=randwrite --bsrange=512-1M --size=48M --offset=$((64 * MIB)) --iodepth=8 --verify=crc32c --verify_backlog=64"
+	"across-stripes|--name=xs --rw=write --bs=1M --size=40M --offset=$((16 * MIB * 8 - 512 * 1024)) --iodepth=4 --verify=crc32c"
+	"overlapping-8-jobs|--name=ov --numjobs=8 --rw=randwrite --bs=4k --size=8M --offset=$((200 * MIB)) --iodepth=4 --verify=pattern --verify_pattern=%o --do_verify=1"
+)
+
+blank "$PMEM"
+zero_head "$BACKING" 256
+pcache_create pcw "$PMEM" "$BACKING"
+
+for j in "${JOBS[@]}"; do
+	IFS='|' read -r name args <<< "$j"
+	# shellcheck disable=SC2086
+	if "${FIO[@]}" $args; then
+		ktap_test_pass "$name: fio verify through pcache"
+	else
+		ktap_print_msg "$(tail -n 5 /tmp/fio.out)"
+		ktap_test_fail "$name: fio verify through pcache"
+	fi
+done
+
+check "segments were used" test "$(status_field pcw 4)" -gt 1
+check "the backing device received none of it" \
+	test "$(head_sum "$BACKING" 256)" = "$(dd if=/dev/zero bs=1M count=256 status=none | md5sum | cut -d' ' -f1)"
+
+dmsetup remove pcw
+dmesg_mark
+pcache_create pcw "$PMEM" "$BACKING"
+check "create replays the journal" sh -c "dmesg | tail -n 20 | grep -q 'replayed [1-9][0-9]* ksets'"
+ktap_print_msg "$(dmesg_since | grep replayed)"
+
+for j in "${JOBS[@]}"; do
+	IFS='|' read -r name args <<< "$j"
+	# shellcheck disable=SC2086
+	if "${FIO[@]}" $args --verify_only; then
+		ktap_test_pass "$name: verifies after remove and create"
+	else
+		ktap_print_msg "$(tail -n 5 /tmp/fio.out)"
+		ktap_test_fail "$name: verifies after remove and create"
+	fi
+done
+check "reads after replay came from pmem" \
+	test "$(head_sum "$BACKING" 256)" = "$(dd if=/dev/zero bs=1M count=256 status=none | md5sum | cut -d' ' -f1)"
+ktap_finished
