@@ -26,10 +26,10 @@ blank "$PMEM"
 cycle 5 || exit 1
 sync; echo 3 > /proc/sys/vm/drop_caches
 before=$(kmalloc_objs)
-cycle 100 || exit 1
+cycle "${DMPC_LEAK_CYCLES:-30}" || exit 1
 sync; echo 3 > /proc/sys/vm/drop_caches
 after=$(kmalloc_objs)
-echo "kmalloc objects before $before, after $after"
+echo "${DMPC_LEAK_CYCLES:-30} cycles: kmalloc objects before $before, after $after"
 echo scan > /sys/kernel/debug/kmemleak
 sleep 6
 echo scan > /sys/kernel/debug/kmemleak

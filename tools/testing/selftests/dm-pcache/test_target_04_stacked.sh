@@ -60,7 +60,7 @@ two_fio() {
 	for d in pc0 pc1; do
 		fio --name="$d" --filename=/dev/mapper/"$d" --rw=randwrite \
 			--bs=4k --size=64M --ioengine=libaio --iodepth=8 \
-			--direct=1 --verify=crc32c --verify_backlog=256 \
+			--direct=1 --verify=crc32c --verify_backlog=256 --verify_state_save=0 \
 			--do_verify=1 --eta=never --output=/tmp/"$d".fio &
 		pids+=($!)
 	done
