@@ -110,16 +110,26 @@ static struct pcache_key *take_spare(void *ctx)
 	return k;
 }
 
+static bool replaces_data(struct pcache_subtree *t, u64 lba, u64 end)
+{
+	struct pcache_key_info hit;
+	u64 run;
+
+	return pcache_subtree_lookup(t, lba, end, &hit, &run) || run < end;
+}
+
 /* Insert the part of @k inside one stripe; @out gets its journal copy. */
 static void index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 			struct pcache_key_info *out)
 {
 	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
 	struct pcache_key *n, *spare;
+	bool hit;
 
 	n = mempool_alloc(&c->idx.pool, GFP_NOIO);
 	spare = mempool_alloc(&c->idx.pool, GFP_NOIO);
 	spin_lock(&t->lock);
+	hit = replaces_data(t, k->lba, k->lba + k->sectors);
 	k->seq = atomic64_inc_return(&c->key_seq);
 	n->k = *k;
 	/* the newest key needs at most one split, so one spare suffices */
@@ -128,6 +138,8 @@ static void index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 	spin_unlock(&t->lock);
 	if (spare)
 		mempool_free(spare, &c->idx.pool);
+	if (hit && !(k->flags & PCACHE_KEY_TOMBSTONE))
+		this_cpu_inc(c->stats->write_hits);
 	*out = *k;
 }
 
@@ -265,8 +277,120 @@ int pcache_write_bypass(struct pcache_cache *c, u64 lba, u32 sectors,
 		.sectors = sectors,
 		.flags = PCACHE_KEY_TOMBSTONE,
 	};
+	int ret;
 
-	return commit_key(c, k, fua);
+	this_cpu_add(c->stats->bypass_bytes, (u64)sectors << SECTOR_SHIFT);
+	ret = commit_key(c, k, fua);
+	atomic64_set(&c->bypass_seq, atomic64_read(&c->key_seq));
+	return ret;
+}
+
+/**
+ * pcache_fill_begin() - note when a read miss starts
+ * @c: cache
+ *
+ * Taken before the lookup: every key inserted after it has a higher
+ * sequence number, so the fill (which carries this one) gives way to all
+ * writes that raced with the miss.
+ *
+ * Return: the sequence number the fill's keys will carry.
+ */
+u64 pcache_fill_begin(struct pcache_cache *c)
+{
+	return atomic64_read(&c->key_seq);
+}
+
+static struct pcache_key *alloc_nowait(void *ctx)
+{
+	struct pcache_cache *c = ctx;
+
+	return mempool_alloc(&c->idx.pool, GFP_NOWAIT);
+}
+
+static void fill_piece(struct pcache_cache *c, struct bio *bio,
+		       struct bvec_iter it, const struct pcache_wres *r,
+		       struct pcache_key_info *k)
+{
+	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
+	u64 addr = data_addr(c, r->seg, r->off);
+	struct pcache_key *n;
+	struct bio_vec bv;
+	void *p;
+
+	it.bi_size = r->sectors << SECTOR_SHIFT;
+	__bio_for_each_segment(bv, bio, it, it) {
+		p = bvec_kmap_local(&bv);
+		pcache_pmem_write(c->pm, addr, p, bv.bv_len);
+		kunmap_local(p);
+		addr += bv.bv_len;
+	}
+	pcache_pmem_persist();
+	n = mempool_alloc(&c->idx.pool, GFP_NOIO);
+	n->k = *k;
+	spin_lock(&t->lock);
+	/* a fill is only a copy: if it cannot be indexed whole, drop it */
+	pcache_subtree_insert(t, n, alloc_nowait, c, &c->idx.pool);
+	spin_unlock(&t->lock);
+	this_cpu_add(c->stats->fill_bytes, (u64)r->sectors << SECTOR_SHIFT);
+}
+
+/**
+ * pcache_read_fill() - put what a read miss brought into the cache
+ * @c: cache
+ * @bio: the completed read
+ * @iter: the read's range as it was mapped
+ * @lba: its first sector
+ * @fill_seq: from pcache_fill_begin() before the lookup
+ *
+ * The copies become clean keys, which are not journaled: after a restart
+ * the cache is warm for what was written, cold for what was only read.
+ * Nothing is filled when the cache is full or when a bypass write may
+ * have changed the backing device since the miss began.
+ */
+void pcache_read_fill(struct pcache_cache *c, struct bio *bio,
+		      struct bvec_iter iter, u64 lba, u64 fill_seq)
+{
+	u32 sectors = iter.bi_size >> SECTOR_SHIFT, done = 0;
+	struct pcache_key_info k = { .seq = fill_seq };
+	struct pcache_wres r;
+
+	while (done < sectors) {
+		if (pcache_seq_after(atomic64_read(&c->bypass_seq), fill_seq) ||
+		    pcache_write_reserve(c, sectors - done, &r))
+			return;
+		k.lba = lba + done;
+		k.sectors = r.sectors;
+		k.seg = r.seg;
+		k.seg_off = r.off;
+		k.gen = (u32)c->super->segs[r.seg].info.gen;
+		fill_piece(c, bio, iter, &r, &k);
+		bio_advance_iter(bio, &iter, r.sectors << SECTOR_SHIFT);
+		done += r.sectors;
+	}
+}
+
+/**
+ * pcache_stats_sum() - add up the per-CPU counters
+ * @c: cache
+ * @sum: output
+ */
+void pcache_stats_sum(struct pcache_cache *c, struct pcache_stats *sum)
+{
+	const struct pcache_stats *s;
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		s = per_cpu_ptr(c->stats, cpu);
+		sum->read_hits += s->read_hits;
+		sum->read_misses += s->read_misses;
+		sum->read_partial += s->read_partial;
+		sum->write_hits += s->write_hits;
+		sum->cache_bytes += s->cache_bytes;
+		sum->fill_bytes += s->fill_bytes;
+		sum->bypass_bytes += s->bypass_bytes;
+		sum->media_errors += s->media_errors;
+	}
 }
 
 /**
@@ -290,6 +414,12 @@ bool pcache_read_lookup(struct pcache_cache *c, u64 lba, u32 sectors,
 	ret = pcache_subtree_lookup(t, lba, end, hit, &run_end);
 	spin_unlock(&t->lock);
 	*run = run_end - lba;
+	if (*run < sectors)
+		this_cpu_inc(c->stats->read_partial);
+	else if (ret)
+		this_cpu_inc(c->stats->read_hits);
+	else
+		this_cpu_inc(c->stats->read_misses);
 	return ret;
 }
 
@@ -314,11 +444,14 @@ int pcache_read_copy(struct pcache_cache *c, struct bio *bio,
 		p = bvec_kmap_local(&bv);
 		ret = pcache_pmem_read(c->pm, addr, p, bv.bv_len);
 		kunmap_local(p);
-		if (ret)
-			break;
+		if (ret) {
+			this_cpu_inc(c->stats->media_errors);
+			return ret;
+		}
 		addr += bv.bv_len;
 	}
-	return ret;
+	this_cpu_add(c->stats->cache_bytes, bio->bi_iter.bi_size);
+	return 0;
 }
 
 /* Replay */
@@ -426,7 +559,8 @@ static int alloc_percpu_state(struct pcache_cache *c)
 
 	c->heads = alloc_percpu(struct pcache_head);
 	c->open = alloc_percpu(struct pcache_open_kset);
-	if (!c->heads || !c->open)
+	c->stats = alloc_percpu(struct pcache_stats);
+	if (!c->heads || !c->open || !c->stats)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
 		h = per_cpu_ptr(c->heads, cpu);
@@ -451,6 +585,7 @@ static void free_percpu_state(struct pcache_cache *c)
 	}
 	free_percpu(c->open);
 	free_percpu(c->heads);
+	free_percpu(c->stats);
 }
 
 /**
@@ -475,6 +610,7 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 	c->super = super;
 	c->data_crc = super->set.data_crc;
 	atomic64_set(&c->key_seq, 0);
+	atomic64_set(&c->bypass_seq, 0);
 	INIT_DELAYED_WORK(&c->seal_work, seal_work_fn);
 	ret = pcache_segalloc_init(&c->sa, super->geo.seg_count);
 	if (ret)

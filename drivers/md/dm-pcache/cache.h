@@ -59,6 +59,28 @@ struct pcache_wres {
 };
 
 /**
+ * struct pcache_stats - counters, per CPU
+ * @read_hits: reads served wholly from pmem
+ * @read_misses: reads sent wholly to the backing device
+ * @read_partial: reads cut into a hit part and a miss part
+ * @write_hits: writes that replaced cached data of the same range
+ * @cache_bytes: bytes served from pmem
+ * @fill_bytes: bytes put into the cache by read misses
+ * @bypass_bytes: bytes written straight to the backing device
+ * @media_errors: reads failed by a pmem media error
+ */
+struct pcache_stats {
+	u64 read_hits;
+	u64 read_misses;
+	u64 read_partial;
+	u64 write_hits;
+	u64 cache_bytes;
+	u64 fill_bytes;
+	u64 bypass_bytes;
+	u64 media_errors;
+};
+
+/**
  * struct pcache_cache - the engine of one cache device
  * @name: device name for messages
  * @pm: mapped cache device
@@ -69,6 +91,9 @@ struct pcache_wres {
  * @heads: per-CPU data heads
  * @open: per-CPU open ksets
  * @key_seq: last key sequence number handed out
+ * @bypass_seq: key sequence of the last range forgotten for a bypass write;
+ *		a read-miss fill that started before it is dropped
+ * @stats: per-CPU counters
  * @wq: workqueue of the seal timer
  * @seal_work: seals open ksets PCACHE_SEAL_INTERVAL after a key arrives
  * @data_crc: keys carry a CRC of their data
@@ -83,6 +108,8 @@ struct pcache_cache {
 	struct pcache_head __percpu *heads;
 	struct pcache_open_kset __percpu *open;
 	atomic64_t key_seq;
+	atomic64_t bypass_seq;
+	struct pcache_stats __percpu *stats;
 	struct workqueue_struct *wq;
 	struct delayed_work seal_work;
 	bool data_crc;
@@ -99,8 +126,12 @@ int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
 			const struct pcache_wres *r, bool fua);
 int pcache_write_bypass(struct pcache_cache *c, u64 lba, u32 sectors,
 			bool fua);
+u64 pcache_fill_begin(struct pcache_cache *c);
 bool pcache_read_lookup(struct pcache_cache *c, u64 lba, u32 sectors,
 			struct pcache_key_info *hit, u32 *run);
+void pcache_read_fill(struct pcache_cache *c, struct bio *bio,
+		      struct bvec_iter iter, u64 lba, u64 fill_seq);
+void pcache_stats_sum(struct pcache_cache *c, struct pcache_stats *sum);
 int pcache_read_copy(struct pcache_cache *c, struct bio *bio,
 		     const struct pcache_key_info *hit);
 

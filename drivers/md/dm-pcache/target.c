@@ -61,6 +61,24 @@ struct pcache_target {
 	char name[32];
 };
 
+/**
+ * struct pcache_io - per-bio state of a read miss that fills the cache
+ * @pc: the target
+ * @iter: the read's range as mapped (completion consumes the bio's own)
+ * @lba: first sector
+ * @fill_seq: from pcache_fill_begin()
+ * @work: copies the data into the cache after the backing read completed
+ * @fill: this bio is a read miss still to be filled
+ */
+struct pcache_io {
+	struct pcache_target *pc;
+	struct bvec_iter iter;
+	u64 lba;
+	u64 fill_seq;
+	struct work_struct work;
+	bool fill;
+};
+
 /*
  * ti->error must outlive the constructor that fails, until dm-table prints
  * it, yet should name the bad word.  A small ring of static buffers gives
@@ -354,6 +372,7 @@ static int pcache_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (ret)
 		goto out_put;
 	ti->private = pc;
+	ti->per_io_data_size = sizeof(struct pcache_io);
 	ti->num_flush_bios = 1;
 	ti->flush_supported = true;
 	/* a bio never spans two index stripes, so it makes a single key */
@@ -416,9 +435,25 @@ static int map_write(struct pcache_target *pc, struct bio *bio)
 	return end_bio(bio, ret ? -EIO : 0);
 }
 
+static struct pcache_io *bio_io(struct bio *bio)
+{
+	return dm_per_bio_data(bio, sizeof(struct pcache_io));
+}
+
+static void fill_work(struct work_struct *w)
+{
+	struct pcache_io *io = container_of(w, struct pcache_io, work);
+	struct bio *bio = dm_bio_from_per_bio_data(io, sizeof(*io));
+
+	pcache_read_fill(&io->pc->engine, bio, io->iter, io->lba, io->fill_seq);
+	bio_endio(bio);
+}
+
 static int map_read(struct pcache_target *pc, struct bio *bio)
 {
+	struct pcache_io *io = bio_io(bio);
 	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
+	u64 fill_seq = pcache_fill_begin(&pc->engine);
 	struct pcache_key_info hit;
 	bool cached;
 	u32 run;
@@ -427,8 +462,15 @@ static int map_read(struct pcache_target *pc, struct bio *bio)
 				    &run);
 	if (run < bio_sectors(bio))
 		dm_accept_partial_bio(bio, run);
-	if (!cached)
-		return remap(pc, bio);
+	if (!cached) {
+		io->pc = pc;
+		io->lba = lba;
+		io->fill_seq = fill_seq;
+		io->fill = true;
+		remap(pc, bio);
+		io->iter = bio->bi_iter;
+		return DM_MAPIO_REMAPPED;
+	}
 	if (pcache_read_copy(&pc->engine, bio, &hit)) {
 		pcache_err_limit(pc->name, "media error reading cached sectors %llu+%u",
 				 lba, run);
@@ -441,6 +483,7 @@ static int pcache_map(struct dm_target *ti, struct bio *bio)
 {
 	struct pcache_target *pc = ti->private;
 
+	bio_io(bio)->fill = false;
 	if (bio->bi_opf & REQ_PREFLUSH) {
 		if (pcache_cache_flush(&pc->engine))
 			return end_bio(bio, -EIO);
@@ -457,6 +500,19 @@ static int pcache_map(struct dm_target *ti, struct bio *bio)
 	default:
 		return end_bio(bio, -EOPNOTSUPP);
 	}
+}
+
+static int pcache_end_io(struct dm_target *ti, struct bio *bio,
+			 blk_status_t *status)
+{
+	struct pcache_io *io = bio_io(bio);
+
+	if (!io->fill || *status != BLK_STS_OK)
+		return DM_ENDIO_DONE;
+	io->fill = false;
+	INIT_WORK(&io->work, fill_work);
+	queue_work(io->pc->engine.wq, &io->work);
+	return DM_ENDIO_INCOMPLETE;
 }
 
 static void pcache_postsuspend(struct dm_target *ti)
@@ -483,6 +539,7 @@ static void status_info(struct pcache_target *pc, char *result,
 {
 	const struct pcache_super *s = &pc->super;
 	unsigned int sz = *szp;
+	struct pcache_stats st;
 
 	DMEMIT("%x %llu %u %u %u %x", 0,
 	       (u64)(pc->pm.size / PCACHE_SEG_SIZE), s->geo.seg_count,
@@ -492,6 +549,11 @@ static void status_info(struct pcache_target *pc, char *result,
 	emit_pos(result, maxlen, &sz, &s->pos.dirty_tail);
 	emit_pos(result, maxlen, &sz, &s->pos.key_tail);
 	DMEMIT(" writeback %s", str_true_false(s->set.data_crc));
+	pcache_stats_sum(&pc->engine, &st);
+	DMEMIT(" %llu %llu %llu %llu %llu %llu %llu %llu",
+	       st.read_hits, st.read_misses, st.read_partial, st.write_hits,
+	       st.cache_bytes, st.fill_bytes, st.bypass_bytes,
+	       st.media_errors);
 	*szp = sz;
 }
 
@@ -572,6 +634,7 @@ static struct target_type pcache_target = {
 	.ctr = pcache_ctr,
 	.dtr = pcache_dtr,
 	.map = pcache_map,
+	.end_io = pcache_end_io,
 	.postsuspend = pcache_postsuspend,
 	.status = pcache_status,
 	.message = pcache_message,
