@@ -51,6 +51,8 @@ cat <<EOT
    cache_segs=$3 (segments usable for cache)   segs_used=$4   gc_percent=$5
    cache_flags=$6 (bit 0: data_crc)   key_head=$7 dirty_tail=$8 key_tail=$9
    cache_mode=${10}   data_crc=${11}
+   read_hits=${12} read_misses=${13} read_partial=${14} write_hits=${15}
+   cache_bytes=${16} fill_bytes=${17} bypass_bytes=${18} media_errors=${19}
 EOT
 
 say "dmsetup table $NAME (recreates the same device)"

@@ -119,12 +119,13 @@ parse_args() {
 
 # Build our module against the cached kernel, W=1, warnings are errors.
 build_module() {
-	local log=$WORK/build.log
+	local log=$WORK/build.log kunit=n
 
 	MODDIR=$CACHE/mod/$(basename "$KBUILD")
 	mkdir -p "$MODDIR"
+	grep -q '^CONFIG_KUNIT=y' "$KBUILD/.config" && kunit=m
 	if ! make -C "$KBUILD" M="$REPO/drivers/md/dm-pcache" MO="$MODDIR" \
-		W=1 CONFIG_DM_PCACHE=m CONFIG_DM_PCACHE_KUNIT_TEST=m \
+		W=1 CONFIG_DM_PCACHE=m CONFIG_DM_PCACHE_KUNIT_TEST=$kunit \
 		-j"$(nproc)" modules > "$log" 2>&1; then
 		cat "$log" >&2
 		die "module build failed"
