@@ -12,6 +12,7 @@
  *   ksets reach the journal in; replay lets the higher sequence win.
  */
 #include <linux/bio.h>
+#include <linux/crc32.h>
 #include <linux/highmem.h>
 #include <linux/ktime.h>
 #include <linux/slab.h>
@@ -218,18 +219,23 @@ int pcache_write_reserve(struct pcache_cache *c, u32 sectors,
 	return ret;
 }
 
-static void copy_from_bio(struct pcache_cache *c, struct bio *bio, u64 addr)
+/* Copy @iter's part of @bio to pmem; returns the data's crc32c if wanted. */
+static u32 copy_from_bio(struct pcache_cache *c, struct bio *bio,
+			 struct bvec_iter iter, u64 addr)
 {
-	struct bvec_iter iter;
 	struct bio_vec bv;
+	u32 crc = ~0U;
 	void *p;
 
-	bio_for_each_segment(bv, bio, iter) {
+	__bio_for_each_segment(bv, bio, iter, iter) {
 		p = bvec_kmap_local(&bv);
 		pcache_pmem_write(c->pm, addr, p, bv.bv_len);
+		if (c->data_crc)
+			crc = crc32c(crc, p, bv.bv_len);
 		kunmap_local(p);
 		addr += bv.bv_len;
 	}
+	return crc;
 }
 
 /**
@@ -254,7 +260,9 @@ int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
 		.flags = PCACHE_KEY_DIRTY,
 	};
 
-	copy_from_bio(c, bio, data_addr(c, r->seg, r->off));
+	k.crc = copy_from_bio(c, bio, bio->bi_iter, data_addr(c, r->seg, r->off));
+	if (c->data_crc)
+		k.flags |= PCACHE_KEY_CRC;
 	pcache_pmem_persist();
 	return commit_key(c, k, fua);
 }
@@ -312,18 +320,11 @@ static void fill_piece(struct pcache_cache *c, struct bio *bio,
 		       struct pcache_key_info *k)
 {
 	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
-	u64 addr = data_addr(c, r->seg, r->off);
 	struct pcache_key *n;
-	struct bio_vec bv;
-	void *p;
 
 	it.bi_size = r->sectors << SECTOR_SHIFT;
-	__bio_for_each_segment(bv, bio, it, it) {
-		p = bvec_kmap_local(&bv);
-		pcache_pmem_write(c->pm, addr, p, bv.bv_len);
-		kunmap_local(p);
-		addr += bv.bv_len;
-	}
+	k->crc = copy_from_bio(c, bio, it, data_addr(c, r->seg, r->off));
+	k->flags = c->data_crc ? PCACHE_KEY_CRC : 0;
 	pcache_pmem_persist();
 	n = mempool_alloc(&c->idx.pool, GFP_NOIO);
 	n->k = *k;
@@ -390,6 +391,7 @@ void pcache_stats_sum(struct pcache_cache *c, struct pcache_stats *sum)
 		sum->fill_bytes += s->fill_bytes;
 		sum->bypass_bytes += s->bypass_bytes;
 		sum->media_errors += s->media_errors;
+		sum->crc_errors += s->crc_errors;
 	}
 }
 
@@ -423,18 +425,30 @@ bool pcache_read_lookup(struct pcache_cache *c, u64 lba, u32 sectors,
 	return ret;
 }
 
-/**
- * pcache_read_copy() - serve a read from pmem
- * @c: cache
- * @bio: the read, no longer than the hit
- * @hit: key from pcache_read_lookup()
- *
- * Return: 0, or -EIO if pmem reported a media error.
- */
-int pcache_read_copy(struct pcache_cache *c, struct bio *bio,
-		     const struct pcache_key_info *hit)
+/* crc32c of a key's data, read with machine-check-safe copies */
+static int key_crc(struct pcache_cache *c, const struct pcache_key_info *k,
+		   u32 *crc)
 {
-	u64 addr = data_addr(c, hit->seg, hit->seg_off);
+	u64 addr = data_addr(c, k->seg, k->seg_off);
+	u32 left = k->sectors << SECTOR_SHIFT, n;
+	u8 buf[256];
+	int ret;
+
+	*crc = ~0U;
+	while (left) {
+		n = min_t(u32, left, sizeof(buf));
+		ret = pcache_pmem_read(c->pm, addr, buf, n);
+		if (ret)
+			return ret;
+		*crc = crc32c(*crc, buf, n);
+		addr += n;
+		left -= n;
+	}
+	return 0;
+}
+
+static int copy_to_bio(struct pcache_cache *c, struct bio *bio, u64 addr)
+{
 	struct bvec_iter iter;
 	struct bio_vec bv;
 	int ret = 0;
@@ -444,11 +458,64 @@ int pcache_read_copy(struct pcache_cache *c, struct bio *bio,
 		p = bvec_kmap_local(&bv);
 		ret = pcache_pmem_read(c->pm, addr, p, bv.bv_len);
 		kunmap_local(p);
-		if (ret) {
-			this_cpu_inc(c->stats->media_errors);
+		if (ret)
 			return ret;
-		}
 		addr += bv.bv_len;
+	}
+	return 0;
+}
+
+/* Bad cached data: a clean copy is forgotten, a dirty one is an error. */
+static int bad_data(struct pcache_cache *c, const struct pcache_key_info *k,
+		    const char *what)
+{
+	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
+
+	if (k->flags & PCACHE_KEY_DIRTY) {
+		pcache_err_limit(c->name, "%s in dirty cached sectors %llu+%u: data lost, failing the read",
+				 what, k->lba, k->sectors);
+		return -EIO;
+	}
+	pcache_err_limit(c->name, "%s in clean cached sectors %llu+%u: dropped, reading the backing device",
+			 what, k->lba, k->sectors);
+	spin_lock(&t->lock);
+	pcache_subtree_drop(t, k, &c->idx.pool);
+	spin_unlock(&t->lock);
+	return -EAGAIN;
+}
+
+/**
+ * pcache_read_copy() - serve a read from pmem
+ * @c: cache
+ * @bio: the read, inside the hit
+ * @lba: its first sector
+ * @hit: key from pcache_read_lookup()
+ *
+ * With data_crc the key's CRC is checked first.  A media error or a CRC
+ * mismatch in clean data drops the key: the caller then reads the backing
+ * device, which refills the cache.  In dirty data it fails the read.
+ *
+ * Return: 0; -EAGAIN to read the backing device instead; -EIO.
+ */
+int pcache_read_copy(struct pcache_cache *c, struct bio *bio, u64 lba,
+		     const struct pcache_key_info *hit)
+{
+	u64 off = (lba - hit->lba) << SECTOR_SHIFT;
+	u32 crc;
+
+	if (hit->flags & PCACHE_KEY_CRC) {
+		if (key_crc(c, hit, &crc)) {
+			this_cpu_inc(c->stats->media_errors);
+			return bad_data(c, hit, "media error");
+		}
+		if (crc != hit->crc) {
+			this_cpu_inc(c->stats->crc_errors);
+			return bad_data(c, hit, "CRC mismatch");
+		}
+	}
+	if (copy_to_bio(c, bio, data_addr(c, hit->seg, hit->seg_off) + off)) {
+		this_cpu_inc(c->stats->media_errors);
+		return bad_data(c, hit, "media error");
 	}
 	this_cpu_add(c->stats->cache_bytes, bio->bi_iter.bi_size);
 	return 0;

@@ -67,7 +67,8 @@ struct pcache_wres {
  * @cache_bytes: bytes served from pmem
  * @fill_bytes: bytes put into the cache by read misses
  * @bypass_bytes: bytes written straight to the backing device
- * @media_errors: reads failed by a pmem media error
+ * @media_errors: pmem media errors met by reads
+ * @crc_errors: cached data whose CRC did not match
  */
 struct pcache_stats {
 	u64 read_hits;
@@ -78,6 +79,7 @@ struct pcache_stats {
 	u64 fill_bytes;
 	u64 bypass_bytes;
 	u64 media_errors;
+	u64 crc_errors;
 };
 
 /**
@@ -132,7 +134,7 @@ bool pcache_read_lookup(struct pcache_cache *c, u64 lba, u32 sectors,
 void pcache_read_fill(struct pcache_cache *c, struct bio *bio,
 		      struct bvec_iter iter, u64 lba, u64 fill_seq);
 void pcache_stats_sum(struct pcache_cache *c, struct pcache_stats *sum);
-int pcache_read_copy(struct pcache_cache *c, struct bio *bio,
+int pcache_read_copy(struct pcache_cache *c, struct bio *bio, u64 lba,
 		     const struct pcache_key_info *hit);
 
 #endif /* _PCACHE_CACHE_H */

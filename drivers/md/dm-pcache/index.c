@@ -199,7 +199,7 @@ int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
  * @t: subtree covering @lba, locked by the caller
  * @lba: sector looked up
  * @end: end of the range of interest (within the subtree's stripe)
- * @hit: on a hit, the key cut to start at @lba
+ * @hit: on a hit, the whole key that covers @lba
  * @run_end: end of the hit, or of the miss up to the next key
  *
  * Return: true on a hit.
@@ -219,9 +219,32 @@ bool pcache_subtree_lookup(struct pcache_subtree *t, u64 lba, u64 end,
 		return false;
 	}
 	*hit = e->k;
-	if (lba > e->k.lba)
-		pcache_key_trim_front(hit, lba);
 	*run_end = min(end, key_end(&e->k));
+	return true;
+}
+
+/**
+ * pcache_subtree_drop() - remove one key, if it is still in the tree as is
+ * @t: subtree, locked by the caller
+ * @k: the key as it was looked up
+ * @pool: where the key goes
+ *
+ * Return: true if it was found and removed.
+ */
+bool pcache_subtree_drop(struct pcache_subtree *t,
+			 const struct pcache_key_info *k, mempool_t *pool)
+{
+	struct rb_node *node = first_ending_after(t, k->lba);
+	struct pcache_key *e;
+
+	if (!node)
+		return false;
+	e = rb_entry(node, struct pcache_key, node);
+	if (e->k.lba != k->lba || e->k.seq != k->seq ||
+	    e->k.sectors != k->sectors)
+		return false;
+	rb_erase(&e->node, &t->root);
+	mempool_free(e, pool);
 	return true;
 }
 

@@ -75,6 +75,8 @@ int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
 			  mempool_t *pool);
 bool pcache_subtree_lookup(struct pcache_subtree *t, u64 lba, u64 end,
 			   struct pcache_key_info *hit, u64 *run_end);
+bool pcache_subtree_drop(struct pcache_subtree *t,
+			 const struct pcache_key_info *k, mempool_t *pool);
 void pcache_subtree_clear(struct pcache_subtree *t, mempool_t *pool);
 
 int pcache_index_init(struct pcache_index *idx, u64 sectors,

@@ -457,26 +457,25 @@ static int map_read(struct pcache_target *pc, struct bio *bio)
 	struct pcache_key_info hit;
 	bool cached;
 	u32 run;
+	int ret;
 
 	cached = pcache_read_lookup(&pc->engine, lba, bio_sectors(bio), &hit,
 				    &run);
 	if (run < bio_sectors(bio))
 		dm_accept_partial_bio(bio, run);
-	if (!cached) {
-		io->pc = pc;
-		io->lba = lba;
-		io->fill_seq = fill_seq;
-		io->fill = true;
-		remap(pc, bio);
-		io->iter = bio->bi_iter;
-		return DM_MAPIO_REMAPPED;
+	if (cached) {
+		ret = pcache_read_copy(&pc->engine, bio, lba, &hit);
+		if (ret != -EAGAIN)
+			return end_bio(bio, ret);
+		fill_seq = pcache_fill_begin(&pc->engine);
 	}
-	if (pcache_read_copy(&pc->engine, bio, &hit)) {
-		pcache_err_limit(pc->name, "media error reading cached sectors %llu+%u",
-				 lba, run);
-		return end_bio(bio, -EIO);
-	}
-	return end_bio(bio, 0);
+	io->pc = pc;
+	io->lba = lba;
+	io->fill_seq = fill_seq;
+	io->fill = true;
+	remap(pc, bio);
+	io->iter = bio->bi_iter;
+	return DM_MAPIO_REMAPPED;
 }
 
 static int pcache_map(struct dm_target *ti, struct bio *bio)
@@ -550,10 +549,10 @@ static void status_info(struct pcache_target *pc, char *result,
 	emit_pos(result, maxlen, &sz, &s->pos.key_tail);
 	DMEMIT(" writeback %s", str_true_false(s->set.data_crc));
 	pcache_stats_sum(&pc->engine, &st);
-	DMEMIT(" %llu %llu %llu %llu %llu %llu %llu %llu",
+	DMEMIT(" %llu %llu %llu %llu %llu %llu %llu %llu %llu",
 	       st.read_hits, st.read_misses, st.read_partial, st.write_hits,
 	       st.cache_bytes, st.fill_bytes, st.bypass_bytes,
-	       st.media_errors);
+	       st.media_errors, st.crc_errors);
 	*szp = sz;
 }
 

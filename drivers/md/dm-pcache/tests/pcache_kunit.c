@@ -504,8 +504,12 @@ static void lookup_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, run, 8);
 	KUNIT_EXPECT_TRUE(test, pcache_subtree_lookup(&f->t, 10, 32, &hit, &run));
 	KUNIT_EXPECT_EQ(test, run, 16);
-	KUNIT_EXPECT_EQ(test, hit.lba, 10);
-	KUNIT_EXPECT_EQ(test, hit.seg_off, 10 * 512);
+	KUNIT_EXPECT_EQ(test, hit.lba, 8);
+	KUNIT_EXPECT_EQ(test, hit.seg_off, 8 * 512);
+	KUNIT_EXPECT_TRUE(test, pcache_subtree_drop(&f->t, &hit, f->pool));
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_drop(&f->t, &hit, f->pool));
+	KUNIT_EXPECT_STREQ(test, dump(test, f), "");
+	put(f, 8, 8, 1, 0);
 	KUNIT_EXPECT_FALSE(test, pcache_subtree_lookup(&f->t, 16, 32, &hit, &run));
 	KUNIT_EXPECT_EQ(test, run, 32);
 	KUNIT_EXPECT_EQ(test, pcache_stripe_end(0), PCACHE_STRIPE_SECTORS);
