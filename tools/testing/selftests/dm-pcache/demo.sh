@@ -52,7 +52,8 @@ cat <<EOT
    cache_flags=$6 (bit 0: data_crc)   key_head=$7 dirty_tail=$8 key_tail=$9
    cache_mode=${10}   data_crc=${11}
    read_hits=${12} read_misses=${13} read_partial=${14} write_hits=${15}
-   cache_bytes=${16} fill_bytes=${17} bypass_bytes=${18} media_errors=${19}
+   cache_bytes=${16} fill_bytes=${17} bypass_bytes=${18}
+   media_errors=${19} crc_errors=${20}
 EOT
 
 say "dmsetup table $NAME (recreates the same device)"
