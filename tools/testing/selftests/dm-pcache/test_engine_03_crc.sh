@@ -12,7 +12,7 @@
 require_guest
 trap dm_cleanup EXIT
 ktap_print_header
-ktap_set_plan 8
+ktap_set_plan 9
 
 DEV=/dev/mapper/pcc
 stat_field() { status_field pcc $((11 + $1)); }
@@ -99,4 +99,29 @@ failing_miss() {
 }
 check "a failed miss returns EIO and caches nothing" failing_miss
 check "the device still serves everything else" clean_ok
+
+# The same with dm-flakey below pcache: a backing device that is down.
+flakey_below() {
+	local sz rc=0
+
+	[ -b /dev/pmem1 ] && [ -b /dev/vdb ] || return 0
+	sz=$(dev_sectors /dev/vdb)
+	dmsetup create fl --table "0 $sz flakey /dev/vdb 0 0 3600" || return 1
+	blank /dev/pmem1
+	pcache_create pcf /dev/pmem1 /dev/mapper/fl || return 1
+	tag_block /dev/mapper/pcf 64 "WRITTEN-WHILE-DOWN" || rc=1
+	dd if=/dev/mapper/pcf of=/dev/null bs=4096 skip=100 count=1 \
+		iflag=direct status=none 2>/dev/null && rc=1
+	dd if=/dev/mapper/pcf bs=4096 skip=8 count=1 iflag=direct \
+		status=none | grep -q WRITTEN-WHILE-DOWN || rc=1
+	dmsetup suspend fl && dmsetup load fl --table "0 $sz linear /dev/vdb 0" &&
+		dmsetup resume fl || rc=1
+	dd if=/dev/mapper/pcf of=/dev/null bs=4096 skip=100 count=1 \
+		iflag=direct status=none || rc=1
+	dmsetup remove pcf
+	dmsetup remove fl
+	return $rc
+}
+check "dm-flakey below: misses fail, cached data and writes go on, recovery" \
+	flakey_below
 ktap_finished
