@@ -21,9 +21,77 @@
 #include "pmem.h"
 #include "cache.h"
 
-static u64 data_addr(const struct pcache_cache *c, u32 seg, u32 off)
+/**
+ * pcache_data_addr() - byte address of data in a segment
+ * @c: cache
+ * @seg: segment
+ * @off: byte offset in it
+ *
+ * Return: the offset on the cache device.
+ */
+u64 pcache_data_addr(const struct pcache_cache *c, u32 seg, u32 off)
 {
 	return c->super->geo.data_off + (u64)seg * PCACHE_SEG_SIZE + off;
+}
+
+static u64 data_addr(const struct pcache_cache *c, u32 seg, u32 off)
+{
+	return pcache_data_addr(c, seg, off);
+}
+
+/**
+ * pcache_gc_wanted() - should segments be reclaimed now
+ * @c: cache
+ *
+ * Return: true when usage reached gc_percent or a writer waits for space.
+ */
+bool pcache_gc_wanted(struct pcache_cache *c)
+{
+	u64 used = pcache_segalloc_used(&c->sa);
+
+	return used * 100 >= (u64)READ_ONCE(c->super->set.gc_percent) *
+			     c->sa.count ||
+	       wq_has_sleeper(&c->space_wait);
+}
+
+static void kick_gc(struct pcache_cache *c)
+{
+	struct work_struct *w = READ_ONCE(c->gc_kick);
+
+	if (w)
+		queue_work(c->wq, w);
+}
+
+static void atomic64_max(atomic64_t *v, u64 val)
+{
+	s64 old = atomic64_read(v);
+
+	while ((u64)old < val && !atomic64_try_cmpxchg(v, &old, val))
+		;
+}
+
+/* A kset left the open set: its keys no longer pin their segments. */
+static void kset_sealed(struct pcache_cache *c,
+			const struct pcache_kset_onmedia *ks, bool durable)
+{
+	u64 seq = le64_to_cpu(ks->seq), dirty = 0;
+	struct pcache_key_info k;
+	u32 i, count = le16_to_cpu(ks->count);
+
+	for (i = 0; i < count; i++) {
+		pcache_key_decode(&ks->keys[i], &k);
+		if (k.flags & PCACHE_KEY_TOMBSTONE)
+			continue;
+		if (durable) {
+			atomic64_max(&c->segrt[k.seg].wb_seq, seq + 1);
+			if (k.flags & PCACHE_KEY_DIRTY)
+				dirty += (u64)k.sectors << SECTOR_SHIFT;
+		}
+		/* GC reads pending, then wb_seq */
+		smp_mb__before_atomic();
+		atomic_dec(&c->segrt[k.seg].pending);
+	}
+	atomic64_add(dirty, &c->dirty_bytes);
 }
 
 static void kset_reset(struct pcache_kset_onmedia *ks)
@@ -42,6 +110,7 @@ static int seal_locked(struct pcache_cache *c, struct pcache_open_kset *o)
 	if (ret)
 		pcache_err_limit(c->name, "journal full: %u keys not persisted",
 				 le16_to_cpu(o->ks->count));
+	kset_sealed(c, o->ks, !ret);
 	kset_reset(o->ks);
 	return ret;
 }
@@ -93,6 +162,8 @@ static int journal_keys(struct pcache_cache *c,
 		}
 		pcache_key_encode(&o->ks->keys[count], &k[i]);
 		o->ks->count = cpu_to_le16(count + 1);
+		if (!(k[i].flags & PCACHE_KEY_TOMBSTONE))
+			atomic_inc(&c->segrt[k[i].seg].pending);
 	}
 	if (fua && !ret)
 		ret = seal_locked(c, o);
@@ -144,32 +215,58 @@ static void index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 	*out = *k;
 }
 
+typedef int (*piece_fn)(struct pcache_cache *c, struct pcache_key_info *p,
+			void *ctx);
+
+/* Call @fn for each part of @k that lies in one index stripe. */
+static int split_at_stripes(struct pcache_cache *c, struct pcache_key_info k,
+			  piece_fn fn, void *ctx)
+{
+	u64 end = k.lba + k.sectors, cut;
+	struct pcache_key_info p;
+	int ret;
+
+	for (;;) {
+		cut = min(end, pcache_stripe_end(k.lba));
+		p = k;
+		if (cut < end)
+			pcache_key_trim_back(&p, cut);
+		ret = fn(c, &p, ctx);
+		if (ret || cut >= end)
+			return ret;
+		pcache_key_trim_front(&k, cut);
+	}
+}
+
 #define MAX_PIECES	4
+
+struct commit_ctx {
+	struct pcache_key_info pieces[MAX_PIECES];
+	int n;
+	int ret;
+};
+
+static int commit_piece(struct pcache_cache *c, struct pcache_key_info *p,
+			void *ctx)
+{
+	struct commit_ctx *cc = ctx;
+
+	index_piece(c, p, &cc->pieces[cc->n++]);
+	if (cc->n == MAX_PIECES) {
+		cc->ret = journal_keys(c, cc->pieces, cc->n, false) ?: cc->ret;
+		cc->n = 0;
+	}
+	return 0;
+}
 
 /* Index a key (cut at stripe boundaries) and journal it. */
 static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 		      bool fua)
 {
-	struct pcache_key_info pieces[MAX_PIECES], p;
-	u64 end = k.lba + k.sectors, cut;
-	int n = 0, ret = 0;
+	struct commit_ctx cc = { .n = 0, .ret = 0 };
 
-	while (k.lba < end) {
-		cut = min(end, pcache_stripe_end(k.lba));
-		p = k;
-		if (cut < end)
-			pcache_key_trim_back(&p, cut);
-		index_piece(c, &p, &pieces[n++]);
-		if (cut < end)
-			pcache_key_trim_front(&k, cut);
-		else
-			k.lba = end;
-		if (n == MAX_PIECES) {
-			ret = journal_keys(c, pieces, n, false) ?: ret;
-			n = 0;
-		}
-	}
-	return journal_keys(c, pieces, n, fua) ?: ret;
+	split_at_stripes(c, k, commit_piece, &cc);
+	return journal_keys(c, cc.pieces, cc.n, fua) ?: cc.ret;
 }
 
 static int new_head(struct pcache_cache *c, struct pcache_head *h)
@@ -181,26 +278,26 @@ static int new_head(struct pcache_cache *c, struct pcache_head *h)
 	ret = pcache_segalloc_get(&c->sa, PCACHE_JOURNAL_RESERVE, &seg);
 	if (ret)
 		return ret;
+	/* a new generation: keys left in the journal for its old data go */
 	si = c->super->segs[seg].info;
 	si.type = PCACHE_SEG_DATA;
+	si.gen++;
 	si.next = PCACHE_SEG_NONE;
 	pcache_super_set_seg(c->super, seg, &si);
+	atomic64_set(&c->segrt[seg].wb_seq, 0);
+	WRITE_ONCE(c->segrt[seg].state, PCACHE_RT_OPEN);
+	if (h->seg != PCACHE_SEG_NONE)
+		/* pairs with GC: its reservations show in pending once closed */
+		smp_store_release(&c->segrt[h->seg].state, PCACHE_RT_CLOSED);
 	h->seg = seg;
 	h->off = 0;
+	if (pcache_gc_wanted(c))
+		kick_gc(c);
 	return 0;
 }
 
-/**
- * pcache_write_reserve() - reserve pmem space for a write
- * @c: cache
- * @sectors: sectors wanted
- * @r: the space; r->sectors may be fewer than asked when the data head's
- *     segment ends, and the caller then writes only that much
- *
- * Return: 0, or -ENOSPC when no segment is free (the write must bypass).
- */
-int pcache_write_reserve(struct pcache_cache *c, u32 sectors,
-			 struct pcache_wres *r)
+/* Space at this CPU's data head; -ENOSPC when no segment is free. */
+static int reserve(struct pcache_cache *c, u32 sectors, struct pcache_wres *r)
 {
 	struct pcache_head *h = per_cpu_ptr(c->heads, raw_smp_processor_id());
 	int ret = 0;
@@ -214,9 +311,58 @@ int pcache_write_reserve(struct pcache_cache *c, u32 sectors,
 		r->sectors = min_t(u32, sectors,
 				   (PCACHE_SEG_SIZE - h->off) >> SECTOR_SHIFT);
 		h->off += r->sectors << SECTOR_SHIFT;
+		atomic_inc(&c->segrt[r->seg].pending);
 	}
 	spin_unlock(&h->lock);
 	return ret;
+}
+
+static bool space_free(struct pcache_cache *c)
+{
+	return c->sa.count - pcache_segalloc_used(&c->sa) >
+	       PCACHE_JOURNAL_RESERVE;
+}
+
+#define PCACHE_SPACE_WARN	(30 * HZ)
+
+/**
+ * pcache_write_reserve() - reserve pmem space for a write
+ * @c: cache
+ * @sectors: sectors wanted
+ * @r: the space; r->sectors may be fewer than asked when the data head's
+ *     segment ends, and the caller then writes only that much
+ *
+ * When every segment is in use the caller sleeps until writeback and GC
+ * free one: a write is never failed or sent around the cache because the
+ * cache is full.  A wait longer than PCACHE_SPACE_WARN is logged.
+ *
+ * Return: 0.
+ */
+int pcache_write_reserve(struct pcache_cache *c, u32 sectors,
+			 struct pcache_wres *r)
+{
+	unsigned long start = jiffies;
+	bool warned = false;
+
+	if (!reserve(c, sectors, r))
+		return 0;
+	this_cpu_inc(c->stats->space_waits);
+	while (reserve(c, sectors, r)) {
+		kick_gc(c);
+		wait_event_timeout(c->space_wait, space_free(c), HZ / 10);
+		if (!warned && time_after(jiffies, start + PCACHE_SPACE_WARN)) {
+			pcache_warn(c->name, "writes wait for free cache space (writeback stalled?)");
+			warned = true;
+		}
+	}
+	return 0;
+}
+
+static void reserve_done(struct pcache_cache *c, const struct pcache_wres *r)
+{
+	/* the key is indexed and journaled before pending may reach zero */
+	smp_mb__before_atomic();
+	atomic_dec(&c->segrt[r->seg].pending);
 }
 
 /* Copy @iter's part of @bio to pmem; returns the data's crc32c if wanted. */
@@ -260,36 +406,14 @@ int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
 		.flags = PCACHE_KEY_DIRTY,
 	};
 
+	int ret;
+
 	k.crc = copy_from_bio(c, bio, bio->bi_iter, data_addr(c, r->seg, r->off));
 	if (c->data_crc)
 		k.flags |= PCACHE_KEY_CRC;
 	pcache_pmem_persist();
-	return commit_key(c, k, fua);
-}
-
-/**
- * pcache_write_bypass() - forget a range that is about to be written to
- *			   the backing device directly
- * @c: cache
- * @lba: first sector
- * @sectors: length
- * @fua: journal the forgetting before returning
- *
- * Return: 0 or -ENOSPC if the journal had no room.
- */
-int pcache_write_bypass(struct pcache_cache *c, u64 lba, u32 sectors,
-			bool fua)
-{
-	struct pcache_key_info k = {
-		.lba = lba,
-		.sectors = sectors,
-		.flags = PCACHE_KEY_TOMBSTONE,
-	};
-	int ret;
-
-	this_cpu_add(c->stats->bypass_bytes, (u64)sectors << SECTOR_SHIFT);
 	ret = commit_key(c, k, fua);
-	atomic64_set(&c->bypass_seq, atomic64_read(&c->key_seq));
+	reserve_done(c, r);
 	return ret;
 }
 
@@ -332,6 +456,12 @@ static void fill_piece(struct pcache_cache *c, struct bio *bio,
 	/* a fill is only a copy: if it cannot be indexed whole, drop it */
 	pcache_subtree_insert(t, n, alloc_nowait, c, &c->idx.pool);
 	spin_unlock(&t->lock);
+	/*
+	 * Journaled as a clean key: GC then evicts it in journal order like
+	 * any other clean data, and a restart finds the cache warm.
+	 */
+	journal_keys(c, k, 1, false);
+	reserve_done(c, r);
 	this_cpu_add(c->stats->fill_bytes, (u64)r->sectors << SECTOR_SHIFT);
 }
 
@@ -343,10 +473,8 @@ static void fill_piece(struct pcache_cache *c, struct bio *bio,
  * @lba: its first sector
  * @fill_seq: from pcache_fill_begin() before the lookup
  *
- * The copies become clean keys, which are not journaled: after a restart
- * the cache is warm for what was written, cold for what was only read.
- * Nothing is filled when the cache is full or when a bypass write may
- * have changed the backing device since the miss began.
+ * The copies become clean keys.  Nothing is filled while every segment is
+ * in use: a fill never waits for space.
  */
 void pcache_read_fill(struct pcache_cache *c, struct bio *bio,
 		      struct bvec_iter iter, u64 lba, u64 fill_seq)
@@ -356,8 +484,7 @@ void pcache_read_fill(struct pcache_cache *c, struct bio *bio,
 	struct pcache_wres r;
 
 	while (done < sectors) {
-		if (pcache_seq_after(atomic64_read(&c->bypass_seq), fill_seq) ||
-		    pcache_write_reserve(c, sectors - done, &r))
+		if (!space_free(c) || reserve(c, sectors - done, &r))
 			return;
 		k.lba = lba + done;
 		k.sectors = r.sectors;
@@ -389,7 +516,7 @@ void pcache_stats_sum(struct pcache_cache *c, struct pcache_stats *sum)
 		sum->write_hits += s->write_hits;
 		sum->cache_bytes += s->cache_bytes;
 		sum->fill_bytes += s->fill_bytes;
-		sum->bypass_bytes += s->bypass_bytes;
+		sum->space_waits += s->space_waits;
 		sum->media_errors += s->media_errors;
 		sum->crc_errors += s->crc_errors;
 	}
@@ -443,6 +570,30 @@ static int key_crc(struct pcache_cache *c, const struct pcache_key_info *k,
 		*crc = crc32c(*crc, buf, n);
 		addr += n;
 		left -= n;
+	}
+	return 0;
+}
+
+/**
+ * pcache_key_verify() - check a key's data against its CRC
+ * @c: cache
+ * @k: key; without PCACHE_KEY_CRC there is nothing to check
+ *
+ * Return: 0, -EIO on a media error, -EILSEQ on a mismatch (both counted).
+ */
+int pcache_key_verify(struct pcache_cache *c, const struct pcache_key_info *k)
+{
+	u32 crc;
+
+	if (!(k->flags & PCACHE_KEY_CRC))
+		return 0;
+	if (key_crc(c, k, &crc)) {
+		this_cpu_inc(c->stats->media_errors);
+		return -EIO;
+	}
+	if (crc != k->crc) {
+		this_cpu_inc(c->stats->crc_errors);
+		return -EILSEQ;
 	}
 	return 0;
 }
@@ -526,6 +677,7 @@ int pcache_read_copy(struct pcache_cache *c, struct bio *bio, u64 lba,
 struct replay_ctx {
 	struct pcache_cache *c;
 	u64 skipped;
+	u64 dirty_seq;
 };
 
 static struct pcache_key *alloc_key(void *ctx)
@@ -545,13 +697,19 @@ static int replay_piece(struct pcache_cache *c, struct pcache_key_info *k)
 				     alloc_key, c, &c->idx.pool);
 }
 
-static int replay_key(void *ctx, const struct pcache_key_info *key)
+static int replay_piece_cb(struct pcache_cache *c, struct pcache_key_info *p,
+			   void *ctx)
+{
+	return replay_piece(c, p);
+}
+
+static int replay_key(void *ctx, const struct pcache_key_info *key,
+		      u64 kset_seq)
 {
 	struct replay_ctx *rc = ctx;
 	struct pcache_cache *c = rc->c;
-	struct pcache_key_info k = *key, p;
-	u64 end = k.lba + k.sectors, cut;
-	int ret;
+	struct pcache_key_info k = *key;
+	u64 end = k.lba + k.sectors;
 
 	if (pcache_seq_after(k.seq, atomic64_read(&c->key_seq)))
 		atomic64_set(&c->key_seq, k.seq);
@@ -562,20 +720,15 @@ static int replay_key(void *ctx, const struct pcache_key_info *key)
 	}
 	if (end > (u64)c->idx.nr << PCACHE_STRIPE_SHIFT)
 		return -EUCLEAN;
-	while (k.lba < end) {
-		cut = min(end, pcache_stripe_end(k.lba));
-		p = k;
-		if (cut < end)
-			pcache_key_trim_back(&p, cut);
-		ret = replay_piece(c, &p);
-		if (ret)
-			return ret;
-		if (cut < end)
-			pcache_key_trim_front(&k, cut);
-		else
-			k.lba = end;
-	}
-	return 0;
+	if (k.flags & PCACHE_KEY_TOMBSTONE)
+		return split_at_stripes(c, k, replay_piece_cb, NULL);
+	/* ksets before the dirty tail were written back */
+	if (pcache_seq_after(rc->dirty_seq, kset_seq))
+		k.flags &= ~PCACHE_KEY_DIRTY;
+	else if (k.flags & PCACHE_KEY_DIRTY)
+		atomic64_add((u64)k.sectors << SECTOR_SHIFT, &c->dirty_bytes);
+	atomic64_max(&c->segrt[k.seg].wb_seq, kset_seq + 1);
+	return split_at_stripes(c, k, replay_piece_cb, NULL);
 }
 
 /* Mark the data segments live keys point to; sum what is dirty. */
@@ -590,6 +743,7 @@ static u64 account_keys(struct pcache_cache *c)
 		for (n = rb_first(&c->idx.trees[i].root); n; n = rb_next(n)) {
 			e = rb_entry(n, struct pcache_key, node);
 			pcache_segalloc_mark(&c->sa, e->k.seg);
+			c->segrt[e->k.seg].state = PCACHE_RT_CLOSED;
 			if (e->k.flags & PCACHE_KEY_DIRTY)
 				dirty += e->k.sectors;
 		}
@@ -597,9 +751,24 @@ static u64 account_keys(struct pcache_cache *c)
 	return dirty << SECTOR_SHIFT;
 }
 
+/* Data that writeback still has to copy stays, even if overwritten since. */
+static void keep_unwritten(struct pcache_cache *c, u64 dirty_seq)
+{
+	u32 i;
+
+	for (i = 0; i < c->sa.count; i++) {
+		if (!pcache_seq_after(atomic64_read(&c->segrt[i].wb_seq),
+				      dirty_seq))
+			continue;
+		pcache_segalloc_mark(&c->sa, i);
+		c->segrt[i].state = PCACHE_RT_CLOSED;
+	}
+}
+
 static int replay_journal(struct pcache_cache *c)
 {
-	struct replay_ctx rc = { .c = c };
+	struct replay_ctx rc = { .c = c,
+				 .dirty_seq = c->super->pos.dirty_tail_seq };
 	struct pcache_replay_stats st;
 	ktime_t t0 = ktime_get();
 	u64 dirty;
@@ -612,6 +781,7 @@ static int replay_journal(struct pcache_cache *c)
 		return ret;
 	}
 	dirty = account_keys(c);
+	keep_unwritten(c, rc.dirty_seq);
 	pcache_info(c->name, "replayed %llu ksets, %llu keys (%llu stale), %llu KiB dirty in %lld ms; journal ends: %s",
 		    st.ksets, st.keys, rc.skipped, dirty >> 10,
 		    ktime_ms_delta(ktime_get(), t0), st.stop);
@@ -624,6 +794,10 @@ static int alloc_percpu_state(struct pcache_cache *c)
 	struct pcache_head *h;
 	int cpu;
 
+	c->segrt = kvcalloc(c->super->geo.seg_count, sizeof(*c->segrt),
+			    GFP_KERNEL);
+	if (!c->segrt)
+		return -ENOMEM;
 	c->heads = alloc_percpu(struct pcache_head);
 	c->open = alloc_percpu(struct pcache_open_kset);
 	c->stats = alloc_percpu(struct pcache_stats);
@@ -653,6 +827,7 @@ static void free_percpu_state(struct pcache_cache *c)
 	free_percpu(c->open);
 	free_percpu(c->heads);
 	free_percpu(c->stats);
+	kvfree(c->segrt);
 }
 
 /**
@@ -677,7 +852,9 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 	c->super = super;
 	c->data_crc = super->set.data_crc;
 	atomic64_set(&c->key_seq, 0);
-	atomic64_set(&c->bypass_seq, 0);
+	atomic64_set(&c->dirty_bytes, 0);
+	init_waitqueue_head(&c->space_wait);
+	c->gc_kick = NULL;
 	INIT_DELAYED_WORK(&c->seal_work, seal_work_fn);
 	ret = pcache_segalloc_init(&c->sa, super->geo.seg_count);
 	if (ret)
@@ -685,6 +862,9 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 	ret = pcache_index_init(&c->idx, sectors, kc);
 	if (ret)
 		goto out_sa;
+	ret = init_srcu_struct(&c->srcu);
+	if (ret)
+		goto out_idx;
 	ret = alloc_percpu_state(c);
 	if (ret)
 		goto out_percpu;
@@ -704,6 +884,8 @@ out_wq:
 	destroy_workqueue(c->wq);
 out_percpu:
 	free_percpu_state(c);
+	cleanup_srcu_struct(&c->srcu);
+out_idx:
 	pcache_index_exit(&c->idx);
 out_sa:
 	pcache_segalloc_exit(&c->sa);
@@ -720,6 +902,7 @@ void pcache_cache_stop(struct pcache_cache *c)
 	pcache_cache_flush(c);
 	destroy_workqueue(c->wq);
 	free_percpu_state(c);
+	cleanup_srcu_struct(&c->srcu);
 	pcache_index_exit(&c->idx);
 	pcache_segalloc_exit(&c->sa);
 }

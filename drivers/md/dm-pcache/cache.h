@@ -12,6 +12,8 @@
 #ifndef _PCACHE_CACHE_H
 #define _PCACHE_CACHE_H
 
+#include <linux/srcu.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "index.h"
@@ -58,6 +60,27 @@ struct pcache_wres {
 	u32 sectors;
 };
 
+/* Life of a data segment in memory (pcache_seg_rt.state) */
+enum {
+	PCACHE_RT_FREE,		/* not a data segment, or being allocated */
+	PCACHE_RT_OPEN,		/* a data head writes into it */
+	PCACHE_RT_CLOSED,	/* full: GC may reclaim it */
+};
+
+/**
+ * struct pcache_seg_rt - what keeps a data segment from being reclaimed
+ * @pending: keys pointing into it that are not yet in a sealed kset, plus
+ *	     reservations not yet committed
+ * @wb_seq: one past the last kset holding a key into it: the segment's
+ *	    data may be needed by writeback until the dirty tail reaches this
+ * @state: PCACHE_RT_*
+ */
+struct pcache_seg_rt {
+	atomic_t pending;
+	atomic64_t wb_seq;
+	int state;
+};
+
 /**
  * struct pcache_stats - counters, per CPU
  * @read_hits: reads served wholly from pmem
@@ -66,7 +89,7 @@ struct pcache_wres {
  * @write_hits: writes that replaced cached data of the same range
  * @cache_bytes: bytes served from pmem
  * @fill_bytes: bytes put into the cache by read misses
- * @bypass_bytes: bytes written straight to the backing device
+ * @space_waits: writes that had to wait for a free segment
  * @media_errors: pmem media errors met by reads
  * @crc_errors: cached data whose CRC did not match
  */
@@ -77,7 +100,7 @@ struct pcache_stats {
 	u64 write_hits;
 	u64 cache_bytes;
 	u64 fill_bytes;
-	u64 bypass_bytes;
+	u64 space_waits;
 	u64 media_errors;
 	u64 crc_errors;
 };
@@ -93,9 +116,14 @@ struct pcache_stats {
  * @heads: per-CPU data heads
  * @open: per-CPU open ksets
  * @key_seq: last key sequence number handed out
- * @bypass_seq: key sequence of the last range forgotten for a bypass write;
- *		a read-miss fill that started before it is dropped
  * @stats: per-CPU counters
+ * @segrt: per-segment reclaim state
+ * @dirty_bytes: bytes of dirty keys sealed in the journal and not yet
+ *		 written back
+ * @space_wait: writers waiting for a free segment
+ * @gc_kick: work that reclaims segments, set by the writeback layer
+ * @srcu: read hits copy from pmem inside it; a segment is reused only
+ *	  after a grace period
  * @wq: workqueue of the seal timer
  * @seal_work: seals open ksets PCACHE_SEAL_INTERVAL after a key arrives
  * @data_crc: keys carry a CRC of their data
@@ -110,8 +138,12 @@ struct pcache_cache {
 	struct pcache_head __percpu *heads;
 	struct pcache_open_kset __percpu *open;
 	atomic64_t key_seq;
-	atomic64_t bypass_seq;
 	struct pcache_stats __percpu *stats;
+	struct pcache_seg_rt *segrt;
+	atomic64_t dirty_bytes;
+	wait_queue_head_t space_wait;
+	struct work_struct *gc_kick;
+	struct srcu_struct srcu;
 	struct workqueue_struct *wq;
 	struct delayed_work seal_work;
 	bool data_crc;
@@ -126,8 +158,6 @@ int pcache_write_reserve(struct pcache_cache *c, u32 sectors,
 			 struct pcache_wres *r);
 int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
 			const struct pcache_wres *r, bool fua);
-int pcache_write_bypass(struct pcache_cache *c, u64 lba, u32 sectors,
-			bool fua);
 u64 pcache_fill_begin(struct pcache_cache *c);
 bool pcache_read_lookup(struct pcache_cache *c, u64 lba, u32 sectors,
 			struct pcache_key_info *hit, u32 *run);
@@ -136,5 +166,30 @@ void pcache_read_fill(struct pcache_cache *c, struct bio *bio,
 void pcache_stats_sum(struct pcache_cache *c, struct pcache_stats *sum);
 int pcache_read_copy(struct pcache_cache *c, struct bio *bio, u64 lba,
 		     const struct pcache_key_info *hit);
+
+/**
+ * pcache_read_lock() - enter a section that copies cached data from pmem
+ * @c: cache
+ *
+ * Return: a cookie for pcache_read_unlock().
+ */
+static inline int pcache_read_lock(struct pcache_cache *c)
+{
+	return srcu_read_lock(&c->srcu);
+}
+
+/**
+ * pcache_read_unlock() - leave it
+ * @c: cache
+ * @idx: from pcache_read_lock()
+ */
+static inline void pcache_read_unlock(struct pcache_cache *c, int idx)
+{
+	srcu_read_unlock(&c->srcu, idx);
+}
+
+int pcache_key_verify(struct pcache_cache *c, const struct pcache_key_info *k);
+u64 pcache_data_addr(const struct pcache_cache *c, u32 seg, u32 off);
+bool pcache_gc_wanted(struct pcache_cache *c);
 
 #endif /* _PCACHE_CACHE_H */

@@ -249,6 +249,106 @@ bool pcache_subtree_drop(struct pcache_subtree *t,
 }
 
 /**
+ * pcache_subtree_wb_run() - next part of a journaled key to write back
+ * @t: subtree holding @k, locked by the caller
+ * @k: a dirty key as it was journaled
+ * @from: first sector of interest, inside @k
+ * @start: first sector of the run found
+ * @end: sector after it
+ *
+ * A journaled key's data goes to the backing device where the index still
+ * holds dirty data of the same or a newer write: writing the older data
+ * first keeps the backing device in journal order.  Where the index holds
+ * clean data or nothing, newer data already reached the backing device and
+ * the old copy must not overwrite it.
+ *
+ * Return: true if a run was found.
+ */
+bool pcache_subtree_wb_run(struct pcache_subtree *t,
+			   const struct pcache_key_info *k, u64 from,
+			   u64 *start, u64 *end)
+{
+	struct rb_node *node = first_ending_after(t, from);
+	u64 kend = key_end(k);
+	struct pcache_key *e;
+	bool in = false, wanted;
+
+	for (; node; node = rb_next(node)) {
+		e = rb_entry(node, struct pcache_key, node);
+		if (e->k.lba >= kend)
+			break;
+		wanted = (e->k.flags & PCACHE_KEY_DIRTY) &&
+			 !pcache_seq_after(k->seq, e->k.seq);
+		if (in && (!wanted || e->k.lba != *end))
+			break;
+		if (!wanted)
+			continue;
+		if (!in)
+			*start = max(e->k.lba, from);
+		*end = min(key_end(&e->k), kend);
+		in = true;
+	}
+	return in;
+}
+
+/**
+ * pcache_subtree_mark_clean() - the data of one write reached the backing
+ *				 device
+ * @t: subtree, locked by the caller
+ * @lba: first sector of the written key
+ * @end: sector after it
+ * @seq: the key's sequence number
+ */
+void pcache_subtree_mark_clean(struct pcache_subtree *t, u64 lba, u64 end,
+			       u64 seq)
+{
+	struct rb_node *node = first_ending_after(t, lba);
+	struct pcache_key *e;
+
+	for (; node; node = rb_next(node)) {
+		e = rb_entry(node, struct pcache_key, node);
+		if (e->k.lba >= end)
+			break;
+		if (e->k.seq == seq)
+			e->k.flags &= ~PCACHE_KEY_DIRTY;
+	}
+}
+
+/**
+ * pcache_subtree_evict() - forget clean keys of one journaled key
+ * @t: subtree, locked by the caller
+ * @lba: first sector of the journaled key
+ * @end: sector after it
+ * @seq: its sequence number
+ * @pool: where removed keys go
+ *
+ * Every clean key of sequence @seq that overlaps the range goes whole:
+ * dropping clean data is always safe, and needs no split.  Dirty keys stay.
+ *
+ * Return: number of keys removed.
+ */
+u32 pcache_subtree_evict(struct pcache_subtree *t, u64 lba, u64 end, u64 seq,
+			 mempool_t *pool)
+{
+	struct rb_node *node = first_ending_after(t, lba), *next;
+	struct pcache_key *e;
+	u32 n = 0;
+
+	for (; node; node = next) {
+		e = rb_entry(node, struct pcache_key, node);
+		if (e->k.lba >= end)
+			break;
+		next = rb_next(node);
+		if (e->k.seq != seq || (e->k.flags & PCACHE_KEY_DIRTY))
+			continue;
+		rb_erase(&e->node, &t->root);
+		mempool_free(e, pool);
+		n++;
+	}
+	return n;
+}
+
+/**
  * pcache_subtree_clear() - remove every key
  * @t: subtree, no longer in use
  * @pool: where the keys go

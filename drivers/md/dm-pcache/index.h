@@ -77,6 +77,13 @@ bool pcache_subtree_lookup(struct pcache_subtree *t, u64 lba, u64 end,
 			   struct pcache_key_info *hit, u64 *run_end);
 bool pcache_subtree_drop(struct pcache_subtree *t,
 			 const struct pcache_key_info *k, mempool_t *pool);
+bool pcache_subtree_wb_run(struct pcache_subtree *t,
+			   const struct pcache_key_info *k, u64 from,
+			   u64 *start, u64 *end);
+void pcache_subtree_mark_clean(struct pcache_subtree *t, u64 lba, u64 end,
+			       u64 seq);
+u32 pcache_subtree_evict(struct pcache_subtree *t, u64 lba, u64 end, u64 seq,
+			 mempool_t *pool);
 void pcache_subtree_clear(struct pcache_subtree *t, mempool_t *pool);
 
 int pcache_index_init(struct pcache_index *idx, u64 sectors,

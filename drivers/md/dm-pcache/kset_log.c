@@ -37,6 +37,7 @@ static void take_key_seg(struct pcache_log *log, u32 seg)
 	struct pcache_seg_info si = log->super->segs[seg].info;
 
 	si.type = PCACHE_SEG_KEY;
+	si.gen++;
 	si.next = PCACHE_SEG_NONE;
 	pcache_super_set_seg(log->super, seg, &si);
 }
@@ -56,6 +57,7 @@ static int start_log(struct pcache_log *log)
 	pos.key_tail.off = 0;
 	pos.key_tail_seq = log->next_seq;
 	pos.dirty_tail = pos.key_tail;
+	pos.dirty_tail_seq = log->next_seq;
 	pos.key_head = pos.key_tail;
 	pcache_super_set_positions(log->super, &pos);
 	log->head = pos.key_tail;
@@ -139,7 +141,7 @@ static int replay_kset(struct pcache_log *log, struct pcache_kset_onmedia *ks,
 
 	for (i = 0; i < count; i++) {
 		pcache_key_decode(&ks->keys[i], &k);
-		ret = fn(ctx, &k);
+		ret = fn(ctx, &k, le64_to_cpu(ks->seq));
 		if (ret)
 			return ret;
 	}
@@ -208,4 +210,111 @@ int pcache_log_replay(struct pcache_log *log, pcache_replay_fn fn, void *ctx,
 	log->next_seq = seq;
 	log->ksets = st->ksets;
 	return ret;
+}
+
+/**
+ * pcache_log_head_seq() - sequence number the next kset will get
+ * @log: journal
+ *
+ * Return: it; every kset before it is sealed and durable.
+ */
+u64 pcache_log_head_seq(struct pcache_log *log)
+{
+	u64 seq;
+
+	mutex_lock(&log->lock);
+	seq = log->next_seq;
+	mutex_unlock(&log->lock);
+	return seq;
+}
+
+/**
+ * pcache_log_read() - read the sealed kset at a position
+ * @log: journal
+ * @pos: where the kset is
+ * @seq: the sequence number it must carry
+ * @ks: buffer of PCACHE_KSET_MAX_SIZE bytes
+ *
+ * Readers behind the head (writeback, GC) walk the journal with this while
+ * appends go on: a kset below the head's sequence number is sealed and
+ * durable, and is never written again.
+ *
+ * Return: 0 for a kset with keys, 1 for a link kset (its next_seg says
+ * where the journal goes on), -ENODATA if @pos is the head, -EUCLEAN if
+ * the kset is not valid, -EIO on a media error.
+ */
+int pcache_log_read(struct pcache_log *log, const struct pcache_pos *pos,
+		    u64 seq, struct pcache_kset_onmedia *ks)
+{
+	u64 head = pcache_log_head_seq(log);
+	const char *why;
+	size_t avail;
+
+	if (pos->seg == PCACHE_SEG_NONE || !pcache_seq_after(head, seq))
+		return -ENODATA;
+	avail = min_t(size_t, PCACHE_SEG_SIZE - pos->off, PCACHE_KSET_MAX_SIZE);
+	if (pcache_pmem_read(log->pm, seg_addr(log, pos->seg, pos->off), ks,
+			     avail))
+		return -EIO;
+	if (pcache_kset_check(ks, avail, seq, log->seed, &log->super->geo,
+			      &why))
+		return -EUCLEAN;
+	return le16_to_cpu(ks->flags) & PCACHE_KSET_LINK ? 1 : 0;
+}
+
+/**
+ * pcache_log_tails() - the persisted key and dirty tails
+ * @log: journal
+ * @pos: a copy of the positions
+ */
+void pcache_log_tails(struct pcache_log *log, struct pcache_positions *pos)
+{
+	mutex_lock(&log->lock);
+	*pos = log->super->pos;
+	mutex_unlock(&log->lock);
+}
+
+/* Persist one of the two tails; the other keeps its persisted value. */
+static void set_tail(struct pcache_log *log, bool dirty,
+		     const struct pcache_pos *pos, u64 seq)
+{
+	struct pcache_positions p;
+
+	mutex_lock(&log->lock);
+	p = log->super->pos;
+	if (dirty) {
+		p.dirty_tail = *pos;
+		p.dirty_tail_seq = seq;
+	} else {
+		p.key_tail = *pos;
+		p.key_tail_seq = seq;
+	}
+	pcache_super_set_positions(log->super, &p);
+	mutex_unlock(&log->lock);
+}
+
+/**
+ * pcache_log_set_dirty_tail() - persist a new dirty tail
+ * @log: journal
+ * @pos: the first kset not yet written back
+ * @seq: its sequence number
+ */
+void pcache_log_set_dirty_tail(struct pcache_log *log,
+			       const struct pcache_pos *pos, u64 seq)
+{
+	set_tail(log, true, pos, seq);
+}
+
+/**
+ * pcache_log_set_key_tail() - persist a new key tail
+ * @log: journal
+ * @pos: the oldest kset still needed
+ * @seq: its sequence number
+ *
+ * Key segments wholly before @pos may be reused once this returns.
+ */
+void pcache_log_set_key_tail(struct pcache_log *log,
+			     const struct pcache_pos *pos, u64 seq)
+{
+	set_tail(log, false, pos, seq);
 }

@@ -40,7 +40,8 @@ struct pcache_log {
 };
 
 /* Called for every key of every valid kset, in journal order */
-typedef int (*pcache_replay_fn)(void *ctx, const struct pcache_key_info *k);
+typedef int (*pcache_replay_fn)(void *ctx, const struct pcache_key_info *k,
+				u64 kset_seq);
 
 /**
  * struct pcache_replay_stats - what a replay found
@@ -60,5 +61,13 @@ int pcache_log_replay(struct pcache_log *log, pcache_replay_fn fn, void *ctx,
 		      struct pcache_replay_stats *st);
 int pcache_log_append(struct pcache_log *log,
 		      struct pcache_kset_onmedia *ks);
+u64 pcache_log_head_seq(struct pcache_log *log);
+int pcache_log_read(struct pcache_log *log, const struct pcache_pos *pos,
+		    u64 seq, struct pcache_kset_onmedia *ks);
+void pcache_log_tails(struct pcache_log *log, struct pcache_positions *pos);
+void pcache_log_set_dirty_tail(struct pcache_log *log,
+			       const struct pcache_pos *pos, u64 seq);
+void pcache_log_set_key_tail(struct pcache_log *log,
+			     const struct pcache_pos *pos, u64 seq);
 
 #endif /* _PCACHE_KSET_LOG_H */

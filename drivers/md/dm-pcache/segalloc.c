@@ -82,6 +82,34 @@ void pcache_segalloc_mark(struct pcache_segalloc *sa, u32 seg)
 }
 
 /**
+ * pcache_segalloc_put() - give a segment back
+ * @sa: allocator
+ * @seg: a segment in use
+ *
+ * The caller makes sure nothing refers to the segment any more; whoever
+ * takes it next bumps its generation before writing to it.
+ */
+void pcache_segalloc_put(struct pcache_segalloc *sa, u32 seg)
+{
+	spin_lock(&sa->lock);
+	if (seg < sa->count && __test_and_clear_bit(seg, sa->map))
+		sa->used--;
+	spin_unlock(&sa->lock);
+}
+
+/**
+ * pcache_segalloc_in_use() - is a segment taken
+ * @sa: allocator
+ * @seg: segment
+ *
+ * Return: true if it is.
+ */
+bool pcache_segalloc_in_use(struct pcache_segalloc *sa, u32 seg)
+{
+	return seg < sa->count && test_bit(seg, sa->map);
+}
+
+/**
  * pcache_segalloc_used() - segments in use
  * @sa: allocator
  *

@@ -19,7 +19,7 @@
 #include "pcache.h"
 #include "pmem.h"
 #include "super.h"
-#include "cache.h"
+#include "writeback.h"
 
 /**
  * struct pcache_args - what the table line asked for
@@ -40,26 +40,50 @@ struct pcache_args {
 };
 
 /**
- * struct pcache_target - one pcache device
+ * struct pcache_dev - a loaded cache, shared by the tables that use it
+ * @list: in pcache_devs
+ * @users: tables holding it (a reload briefly has two)
+ * @cache_dev: the cache device's number
+ * @backing_dev: the backing device's number
+ * @len: sectors cached
+ * @pm: DAX mapping of the cache device
+ * @super: loaded metadata
+ * @engine: the cache engine
+ * @wb: writeback and GC
+ * @lock: serialises metadata updates from messages and status
+ * @name: device name for messages
+ */
+struct pcache_dev {
+	struct list_head list;
+	int users;
+	dev_t cache_dev;
+	dev_t backing_dev;
+	sector_t len;
+	struct pcache_pmem pm;
+	struct pcache_super super;
+	struct pcache_cache engine;
+	struct pcache_wb wb;
+	struct mutex lock;
+	char name[32];
+};
+
+/**
+ * struct pcache_target - one pcache table
  * @ti: the DM target
  * @cache: the persistent-memory cache device
  * @backing: the backing device
- * @pm: DAX mapping of @cache
- * @super: loaded metadata
- * @engine: the cache engine
- * @lock: serialises metadata updates from messages
- * @name: device name for messages
+ * @d: the loaded cache
  */
 struct pcache_target {
 	struct dm_target *ti;
 	struct dm_dev *cache;
 	struct dm_dev *backing;
-	struct pcache_pmem pm;
-	struct pcache_super super;
-	struct pcache_cache engine;
-	struct mutex lock;
-	char name[32];
+	struct pcache_dev *d;
 };
+
+/* Loaded caches, so that a cache device is never loaded twice */
+static LIST_HEAD(pcache_devs);
+static DEFINE_MUTEX(pcache_devs_lock);
 
 /**
  * struct pcache_io - per-bio state of a read miss that fills the cache
@@ -282,59 +306,165 @@ static int check_devices(struct pcache_target *pc, const struct pcache_args *a)
 }
 
 /* Settings on the table line versus the ones the cache was made with. */
-static int reconcile(struct pcache_target *pc, const struct pcache_args *a)
+static int reconcile(struct dm_target *ti, struct pcache_dev *d,
+		     const struct pcache_args *a)
 {
-	struct pcache_settings set = pc->super.set;
+	struct pcache_settings set = d->super.set;
 
 	if (a->crc_given && a->set.data_crc != set.data_crc) {
-		set_error(pc->ti, "Table asks for data_crc %s but the cache was formatted with data_crc %s",
+		set_error(ti, "Table asks for data_crc %s but the cache was formatted with data_crc %s",
 			  str_true_false(a->set.data_crc),
 			  str_true_false(set.data_crc));
 		return -EINVAL;
 	}
 	if (a->gc_given && a->set.gc_percent != set.gc_percent) {
 		set.gc_percent = a->set.gc_percent;
-		return pcache_super_set_settings(&pc->super, &set);
+		mutex_lock(&d->lock);
+		pcache_super_set_settings(&d->super, &set);
+		mutex_unlock(&d->lock);
 	}
 	return 0;
 }
 
-static int start_cache(struct pcache_target *pc, const struct pcache_args *a)
+static int start_engine(struct pcache_target *pc, struct pcache_dev *d,
+			const struct pcache_args *a)
+{
+	int ret;
+
+	ret = pcache_cache_start(&d->engine, d->name, &d->pm, &d->super,
+				 d->len, pcache_key_cache);
+	if (ret) {
+		set_error(pc->ti, "Cannot start the cache on '%s' (%s)",
+			  a->cache_path, ret == -ENOMEM ? "out of memory" :
+			  "journal replay failed, see the log");
+		return ret;
+	}
+	ret = pcache_wb_init(&d->wb, &d->engine, pc->backing->bdev);
+	if (ret) {
+		set_error(pc->ti, "Cannot start writeback (out of memory)");
+		pcache_cache_stop(&d->engine);
+	}
+	return ret;
+}
+
+static int load_cache(struct pcache_target *pc, struct pcache_dev *d,
+		      const struct pcache_args *a)
 {
 	char *err = err_ring[atomic_inc_return(&err_next) % ERR_RING];
 	const char *why = "";
 	int ret;
 
-	ret = pcache_pmem_map(&pc->pm, pc->cache->dax_dev, pc->cache->bdev,
+	ret = pcache_pmem_map(&d->pm, pc->cache->dax_dev, pc->cache->bdev,
 			      bdev_nr_bytes(pc->cache->bdev) & PAGE_MASK, &why);
 	if (ret) {
 		set_error(pc->ti, "Cannot map cache device '%s': %s",
 			  a->cache_path, why);
 		return ret;
 	}
-	ret = pcache_super_open(&pc->super, pc->name, &pc->pm, &a->set, err);
+	ret = pcache_super_open(&d->super, d->name, &d->pm, &a->set, err);
 	if (ret) {
 		pc->ti->error = err;
 		goto out_unmap;
 	}
-	ret = reconcile(pc, a);
+	ret = reconcile(pc->ti, d, a);
+	if (!ret)
+		ret = start_engine(pc, d, a);
 	if (ret)
 		goto out_close;
-	ret = pcache_cache_start(&pc->engine, pc->name, &pc->pm, &pc->super,
-				 pc->ti->len, pcache_key_cache);
-	if (ret) {
-		set_error(pc->ti, "Cannot start the cache on '%s' (%s)",
-			  a->cache_path, ret == -ENOMEM ? "out of memory" :
-			  "journal replay failed, see the log");
-		goto out_close;
-	}
 	return 0;
 
 out_close:
-	pcache_super_close(&pc->super);
+	pcache_super_close(&d->super);
 out_unmap:
-	pcache_pmem_unmap(&pc->pm);
+	pcache_pmem_unmap(&d->pm);
 	return ret;
+}
+
+static struct pcache_dev *find_dev(dev_t cache)
+{
+	struct pcache_dev *d;
+
+	list_for_each_entry(d, &pcache_devs, list)
+		if (d->cache_dev == cache)
+			return d;
+	return NULL;
+}
+
+/* A reload that keeps the devices shares the loaded cache. */
+static int share_cache(struct pcache_target *pc, struct pcache_dev *d,
+		       const struct pcache_args *a)
+{
+	struct dm_target *ti = pc->ti;
+
+	if (d->backing_dev != pc->backing->bdev->bd_dev) {
+		set_error(ti, "Cache device '%s' is in use by pcache device %s with another backing device",
+			  a->cache_path, d->name);
+		return -EBUSY;
+	}
+	if (d->len != ti->len) {
+		set_error(ti, "Cache device '%s' is loaded for %llu sectors; a reload cannot change the length (remove and create instead)",
+			  a->cache_path, (u64)d->len);
+		return -EINVAL;
+	}
+	return reconcile(ti, d, a);
+}
+
+static int get_cache(struct pcache_target *pc, const struct pcache_args *a)
+{
+	dev_t cache = pc->cache->bdev->bd_dev;
+	struct pcache_dev *d;
+	int ret;
+
+	mutex_lock(&pcache_devs_lock);
+	d = find_dev(cache);
+	if (d) {
+		ret = share_cache(pc, d, a);
+		if (!ret)
+			d->users++;
+		goto out;
+	}
+	ret = -ENOMEM;
+	d = kzalloc_obj(*d);
+	if (!d) {
+		pc->ti->error = "Cannot allocate the pcache device";
+		goto out;
+	}
+	mutex_init(&d->lock);
+	d->cache_dev = cache;
+	d->backing_dev = pc->backing->bdev->bd_dev;
+	d->len = pc->ti->len;
+	strscpy(d->name, dm_table_device_name(pc->ti->table), sizeof(d->name));
+	ret = load_cache(pc, d, a);
+	if (ret) {
+		mutex_destroy(&d->lock);
+		kfree(d);
+		goto out;
+	}
+	d->users = 1;
+	list_add(&d->list, &pcache_devs);
+out:
+	if (!ret)
+		pc->d = d;
+	mutex_unlock(&pcache_devs_lock);
+	return ret;
+}
+
+static void put_cache(struct pcache_dev *d)
+{
+	mutex_lock(&pcache_devs_lock);
+	if (--d->users) {
+		mutex_unlock(&pcache_devs_lock);
+		return;
+	}
+	list_del(&d->list);
+	mutex_unlock(&pcache_devs_lock);
+	pcache_wb_stop(&d->wb);
+	pcache_wb_exit(&d->wb);
+	pcache_cache_stop(&d->engine);
+	pcache_super_close(&d->super);
+	pcache_pmem_unmap(&d->pm);
+	mutex_destroy(&d->lock);
+	kfree(d);
 }
 
 static void put_devices(struct pcache_target *pc)
@@ -344,8 +474,6 @@ static void put_devices(struct pcache_target *pc)
 	if (pc->cache)
 		dm_put_device(pc->ti, pc->cache);
 }
-
-static void pcache_dtr(struct dm_target *ti);
 
 static int pcache_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
@@ -362,30 +490,27 @@ static int pcache_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -ENOMEM;
 	}
 	pc->ti = ti;
-	mutex_init(&pc->lock);
-	strscpy(pc->name, dm_table_device_name(ti->table), sizeof(pc->name));
 	ret = open_devices(pc, &a);
 	if (!ret)
 		ret = check_devices(pc, &a);
 	if (!ret)
-		ret = start_cache(pc, &a);
+		ret = get_cache(pc, &a);
 	if (ret)
 		goto out_put;
+	/* a bio never spans two index stripes, so it makes a single key */
+	ret = dm_set_target_max_io_len(ti, PCACHE_STRIPE_SECTORS);
+	if (ret)
+		goto out_cache;
 	ti->private = pc;
 	ti->per_io_data_size = sizeof(struct pcache_io);
 	ti->num_flush_bios = 1;
 	ti->flush_supported = true;
-	/* a bio never spans two index stripes, so it makes a single key */
-	ret = dm_set_target_max_io_len(ti, PCACHE_STRIPE_SECTORS);
-	if (ret) {
-		pcache_dtr(ti);
-		return ret;
-	}
 	return 0;
 
+out_cache:
+	put_cache(pc->d);
 out_put:
 	put_devices(pc);
-	mutex_destroy(&pc->lock);
 	kfree(pc);
 	return ret;
 }
@@ -394,11 +519,8 @@ static void pcache_dtr(struct dm_target *ti)
 {
 	struct pcache_target *pc = ti->private;
 
-	pcache_cache_stop(&pc->engine);
-	pcache_super_close(&pc->super);
-	pcache_pmem_unmap(&pc->pm);
+	put_cache(pc->d);
 	put_devices(pc);
-	mutex_destroy(&pc->lock);
 	kfree(pc);
 }
 
@@ -418,20 +540,16 @@ static int end_bio(struct bio *bio, int err)
 
 static int map_write(struct pcache_target *pc, struct bio *bio)
 {
+	struct pcache_cache *c = &pc->d->engine;
 	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
 	bool fua = bio->bi_opf & REQ_FUA;
 	struct pcache_wres r;
 	int ret;
 
-	ret = pcache_write_reserve(&pc->engine, bio_sectors(bio), &r);
-	if (ret == -ENOSPC) {
-		ret = pcache_write_bypass(&pc->engine, lba, bio_sectors(bio),
-					  fua);
-		return ret ? end_bio(bio, -EIO) : remap(pc, bio);
-	}
+	pcache_write_reserve(c, bio_sectors(bio), &r);
 	if (r.sectors < bio_sectors(bio))
 		dm_accept_partial_bio(bio, r.sectors);
-	ret = pcache_write_commit(&pc->engine, bio, lba, &r, fua);
+	ret = pcache_write_commit(c, bio, lba, &r, fua);
 	return end_bio(bio, ret ? -EIO : 0);
 }
 
@@ -445,30 +563,45 @@ static void fill_work(struct work_struct *w)
 	struct pcache_io *io = container_of(w, struct pcache_io, work);
 	struct bio *bio = dm_bio_from_per_bio_data(io, sizeof(*io));
 
-	pcache_read_fill(&io->pc->engine, bio, io->iter, io->lba, io->fill_seq);
+	pcache_read_fill(&io->pc->d->engine, bio, io->iter, io->lba,
+			 io->fill_seq);
 	bio_endio(bio);
+}
+
+/* A hit is served here; -EAGAIN: read the backing device. */
+static int read_hit(struct pcache_target *pc, struct bio *bio, u64 lba,
+		    u64 *fill_seq)
+{
+	struct pcache_cache *c = &pc->d->engine;
+	struct pcache_key_info hit;
+	int ret = -EAGAIN, idx;
+	bool cached;
+	u32 run;
+
+	idx = pcache_read_lock(c);
+	*fill_seq = pcache_fill_begin(c);
+	cached = pcache_read_lookup(c, lba, bio_sectors(bio), &hit, &run);
+	if (run < bio_sectors(bio))
+		dm_accept_partial_bio(bio, run);
+	if (cached) {
+		ret = pcache_read_copy(c, bio, lba, &hit);
+		if (ret == -EAGAIN)
+			*fill_seq = pcache_fill_begin(c);
+	}
+	pcache_read_unlock(c, idx);
+	return ret;
 }
 
 static int map_read(struct pcache_target *pc, struct bio *bio)
 {
 	struct pcache_io *io = bio_io(bio);
 	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
-	u64 fill_seq = pcache_fill_begin(&pc->engine);
-	struct pcache_key_info hit;
-	bool cached;
-	u32 run;
+	u64 fill_seq;
 	int ret;
 
-	cached = pcache_read_lookup(&pc->engine, lba, bio_sectors(bio), &hit,
-				    &run);
-	if (run < bio_sectors(bio))
-		dm_accept_partial_bio(bio, run);
-	if (cached) {
-		ret = pcache_read_copy(&pc->engine, bio, lba, &hit);
-		if (ret != -EAGAIN)
-			return end_bio(bio, ret);
-		fill_seq = pcache_fill_begin(&pc->engine);
-	}
+	ret = read_hit(pc, bio, lba, &fill_seq);
+	if (ret != -EAGAIN)
+		return end_bio(bio, ret);
 	io->pc = pc;
 	io->lba = lba;
 	io->fill_seq = fill_seq;
@@ -484,7 +617,7 @@ static int pcache_map(struct dm_target *ti, struct bio *bio)
 
 	bio_io(bio)->fill = false;
 	if (bio->bi_opf & REQ_PREFLUSH) {
-		if (pcache_cache_flush(&pc->engine))
+		if (pcache_cache_flush(&pc->d->engine))
 			return end_bio(bio, -EIO);
 		if (!bio_sectors(bio))
 			return remap(pc, bio);
@@ -510,15 +643,35 @@ static int pcache_end_io(struct dm_target *ti, struct bio *bio,
 		return DM_ENDIO_DONE;
 	io->fill = false;
 	INIT_WORK(&io->work, fill_work);
-	queue_work(io->pc->engine.wq, &io->work);
+	queue_work(io->pc->d->engine.wq, &io->work);
 	return DM_ENDIO_INCOMPLETE;
+}
+
+/*
+ * Writes that wait for free space need writeback and GC to go on, so the
+ * workers keep running until DM has drained the I/O; presuspend only seals
+ * the open ksets, so that writeback can take everything.
+ */
+static void pcache_presuspend(struct dm_target *ti)
+{
+	struct pcache_target *pc = ti->private;
+
+	pcache_cache_flush(&pc->d->engine);
 }
 
 static void pcache_postsuspend(struct dm_target *ti)
 {
 	struct pcache_target *pc = ti->private;
 
-	pcache_cache_flush(&pc->engine);
+	pcache_wb_stop(&pc->d->wb);
+	pcache_cache_flush(&pc->d->engine);
+}
+
+static void pcache_resume(struct dm_target *ti)
+{
+	struct pcache_target *pc = ti->private;
+
+	pcache_wb_start(&pc->d->wb);
 }
 
 static void emit_pos(char *result, unsigned int maxlen, unsigned int *szp,
@@ -533,26 +686,37 @@ static void emit_pos(char *result, unsigned int maxlen, unsigned int *szp,
 	*szp = sz;
 }
 
-static void status_info(struct pcache_target *pc, char *result,
+static const char *wb_state(const struct pcache_wb *wb)
+{
+	if (!READ_ONCE(wb->running))
+		return "suspended";
+	return READ_ONCE(wb->failing) ? "failing" : "active";
+}
+
+static void status_info(struct pcache_dev *d, char *result,
 			unsigned int maxlen, unsigned int *szp)
 {
-	const struct pcache_super *s = &pc->super;
+	const struct pcache_super *s = &d->super;
 	unsigned int sz = *szp;
 	struct pcache_stats st;
 
 	DMEMIT("%x %llu %u %u %u %x", 0,
-	       (u64)(pc->pm.size / PCACHE_SEG_SIZE), s->geo.seg_count,
-	       pcache_segalloc_used(&pc->engine.sa), s->set.gc_percent,
+	       (u64)(d->pm.size / PCACHE_SEG_SIZE), s->geo.seg_count,
+	       pcache_segalloc_used(&d->engine.sa), s->set.gc_percent,
 	       s->set.data_crc ? PCACHE_INFO_DATA_CRC : 0);
-	emit_pos(result, maxlen, &sz, &pc->engine.log.head);
+	emit_pos(result, maxlen, &sz, &d->engine.log.head);
 	emit_pos(result, maxlen, &sz, &s->pos.dirty_tail);
 	emit_pos(result, maxlen, &sz, &s->pos.key_tail);
 	DMEMIT(" writeback %s", str_true_false(s->set.data_crc));
-	pcache_stats_sum(&pc->engine, &st);
+	pcache_stats_sum(&d->engine, &st);
 	DMEMIT(" %llu %llu %llu %llu %llu %llu %llu %llu %llu",
 	       st.read_hits, st.read_misses, st.read_partial, st.write_hits,
-	       st.cache_bytes, st.fill_bytes, st.bypass_bytes,
+	       st.cache_bytes, st.fill_bytes, st.space_waits,
 	       st.media_errors, st.crc_errors);
+	DMEMIT(" %llu %llu %llu %llu %s",
+	       (u64)atomic64_read(&d->engine.dirty_bytes),
+	       READ_ONCE(d->wb.written), READ_ONCE(d->wb.errors),
+	       READ_ONCE(d->wb.reclaimed), wb_state(&d->wb));
 	*szp = sz;
 }
 
@@ -561,48 +725,68 @@ static void pcache_status(struct dm_target *ti, status_type_t type,
 			  unsigned int maxlen)
 {
 	struct pcache_target *pc = ti->private;
+	struct pcache_dev *d = pc->d;
 	unsigned int sz = 0;
 
-	mutex_lock(&pc->lock);
+	mutex_lock(&d->lock);
 	switch (type) {
 	case STATUSTYPE_INFO:
-		status_info(pc, result, maxlen, &sz);
+		status_info(d, result, maxlen, &sz);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s 6 cache_mode writeback data_crc %s gc_percent %u",
 		       pc->cache->name, pc->backing->name,
-		       str_true_false(pc->super.set.data_crc),
-		       pc->super.set.gc_percent);
+		       str_true_false(d->super.set.data_crc),
+		       d->super.set.gc_percent);
 		break;
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
 		DMEMIT(",cache_mode=writeback,data_crc=%c;",
-		       pc->super.set.data_crc ? 'y' : 'n');
+		       d->super.set.data_crc ? 'y' : 'n');
 		break;
 	}
-	mutex_unlock(&pc->lock);
+	mutex_unlock(&d->lock);
 }
 
-static int message_gc_percent(struct pcache_target *pc, unsigned int argc,
+static int message_gc_percent(struct pcache_dev *d, unsigned int argc,
 			      char **argv)
 {
 	struct pcache_settings set;
-	int ret;
 
 	if (argc != 2) {
-		pcache_err(pc->name, "message gc_percent needs one value (0 to %u)",
+		pcache_err(d->name, "message gc_percent needs one value (0 to %u)",
 			   PCACHE_GC_PERCENT_MAX);
 		return -EINVAL;
 	}
-	set = pc->super.set;
+	mutex_lock(&d->lock);
+	set = d->super.set;
 	if (parse_gc_percent_value(argv[1], &set.gc_percent)) {
-		pcache_err(pc->name, "invalid gc_percent '%s' (0 to %u)",
+		mutex_unlock(&d->lock);
+		pcache_err(d->name, "invalid gc_percent '%s' (0 to %u)",
 			   argv[1], PCACHE_GC_PERCENT_MAX);
 		return -EINVAL;
 	}
-	mutex_lock(&pc->lock);
-	ret = pcache_super_set_settings(&pc->super, &set);
-	mutex_unlock(&pc->lock);
+	pcache_super_set_settings(&d->super, &set);
+	mutex_unlock(&d->lock);
+	if (d->engine.gc_kick)
+		queue_work(d->engine.wq, d->engine.gc_kick);
+	return 0;
+}
+
+static int message_flush(struct pcache_dev *d, unsigned int argc)
+{
+	int ret;
+
+	if (argc != 1) {
+		pcache_err(d->name, "message flush takes no value");
+		return -EINVAL;
+	}
+	ret = pcache_wb_flush(&d->wb);
+	if (ret)
+		pcache_err(d->name, "flush: %s",
+			   ret == -EAGAIN ? "device is suspended" :
+			   ret == -EINTR ? "interrupted" :
+			   "the backing device refuses writeback");
 	return ret;
 }
 
@@ -612,8 +796,10 @@ static int pcache_message(struct dm_target *ti, unsigned int argc,
 	struct pcache_target *pc = ti->private;
 
 	if (argc && !strcasecmp(argv[0], "gc_percent"))
-		return message_gc_percent(pc, argc, argv);
-	pcache_err(pc->name, "unknown message '%s' (known: gc_percent)",
+		return message_gc_percent(pc->d, argc, argv);
+	if (argc && !strcasecmp(argv[0], "flush"))
+		return message_flush(pc->d, argc);
+	pcache_err(pc->d->name, "unknown message '%s' (known: gc_percent, flush)",
 		   argc ? argv[0] : "");
 	return -EINVAL;
 }
@@ -628,13 +814,15 @@ static int pcache_iterate_devices(struct dm_target *ti,
 
 static struct target_type pcache_target = {
 	.name = "pcache",
-	.version = {0, 1, 0},
+	.version = {0, 2, 0},
 	.module = THIS_MODULE,
 	.ctr = pcache_ctr,
 	.dtr = pcache_dtr,
 	.map = pcache_map,
 	.end_io = pcache_end_io,
+	.presuspend = pcache_presuspend,
 	.postsuspend = pcache_postsuspend,
+	.resume = pcache_resume,
 	.status = pcache_status,
 	.message = pcache_message,
 	.iterate_devices = pcache_iterate_devices,

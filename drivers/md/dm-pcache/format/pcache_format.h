@@ -166,6 +166,8 @@ struct pcache_pos_onmedia {
  * @key_tail: oldest kset that is still needed
  * @dirty_tail: oldest kset whose data is not yet on the backing device
  * @key_tail_seq: sequence number of the kset at @key_tail
+ * @dirty_tail_seq: sequence number of the kset at @dirty_tail; keys of
+ *		    earlier ksets are on the backing device (clean)
  * @reserved: zero
  */
 struct pcache_positions_onmedia {
@@ -174,7 +176,8 @@ struct pcache_positions_onmedia {
 	struct pcache_pos_onmedia key_tail;
 	struct pcache_pos_onmedia dirty_tail;
 	__le64 key_tail_seq;
-	__u8 reserved[16];
+	__le64 dirty_tail_seq;
+	__u8 reserved[8];
 };
 
 /**

@@ -22,6 +22,7 @@ static_assert(sizeof(struct pcache_kset_onmedia) == 32);
 static_assert(sizeof(struct pcache_kset_onmedia) + PCACHE_KSET_MAX_KEYS *
 	      sizeof(struct pcache_key_onmedia) <= PCACHE_KSET_MAX_SIZE);
 static_assert(offsetof(struct pcache_positions_onmedia, key_tail_seq) == 40);
+static_assert(offsetof(struct pcache_positions_onmedia, dirty_tail_seq) == 48);
 static_assert(sizeof(struct pcache_sb_onmedia) <= PCACHE_SB_STRIDE);
 static_assert(PCACHE_SB_OFF + PCACHE_SLOTS * PCACHE_SB_STRIDE <=
 	      PCACHE_BLANK_SIZE);
@@ -388,6 +389,7 @@ void pcache_positions_encode(struct pcache_positions_onmedia *p,
 	pos_encode(&p->key_tail, &pos->key_tail);
 	pos_encode(&p->dirty_tail, &pos->dirty_tail);
 	p->key_tail_seq = cpu_to_le64(pos->key_tail_seq);
+	p->dirty_tail_seq = cpu_to_le64(pos->dirty_tail_seq);
 	pcache_meta_seal(p, sizeof(*p), PCACHE_MAGIC_POS, seq);
 }
 
@@ -428,6 +430,7 @@ void pcache_positions_decode(const struct pcache_positions_onmedia *p,
 	pos_decode(&p->key_tail, &pos->key_tail);
 	pos_decode(&p->dirty_tail, &pos->dirty_tail);
 	pos->key_tail_seq = le64_to_cpu(p->key_tail_seq);
+	pos->dirty_tail_seq = le64_to_cpu(p->dirty_tail_seq);
 }
 
 /**

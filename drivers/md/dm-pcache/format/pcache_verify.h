@@ -60,12 +60,14 @@ struct pcache_pos {
  * @key_tail: oldest kset still needed
  * @dirty_tail: oldest kset not yet written back
  * @key_tail_seq: sequence number of the kset at @key_tail
+ * @dirty_tail_seq: sequence number of the kset at @dirty_tail
  */
 struct pcache_positions {
 	struct pcache_pos key_head;
 	struct pcache_pos key_tail;
 	struct pcache_pos dirty_tail;
 	u64 key_tail_seq;
+	u64 dirty_tail_seq;
 };
 
 /**

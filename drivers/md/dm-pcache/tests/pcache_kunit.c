@@ -179,6 +179,7 @@ static void positions_test(struct kunit *test)
 	struct pcache_positions pos = {
 		.key_head = { 3, 4096 }, .key_tail = { 1, 0 },
 		.dirty_tail = { PCACHE_SEG_NONE, 0 },
+		.key_tail_seq = 41, .dirty_tail_seq = 77,
 	};
 	struct pcache_positions_onmedia p, orig;
 	struct pcache_positions out;
@@ -192,6 +193,8 @@ static void positions_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, out.key_head.seg, 3);
 	KUNIT_EXPECT_EQ(test, out.key_head.off, 4096);
 	KUNIT_EXPECT_EQ(test, out.dirty_tail.seg, PCACHE_SEG_NONE);
+	KUNIT_EXPECT_EQ(test, out.key_tail_seq, 41);
+	KUNIT_EXPECT_EQ(test, out.dirty_tail_seq, 77);
 
 	p = orig;
 	p.key_tail.seg = cpu_to_le32(geo.seg_count);
@@ -518,6 +521,56 @@ static void lookup_test(struct kunit *test)
 	tree_free(f);
 }
 
+/* Writeback runs: where a journaled key's data still belongs on disk */
+static void wb_run_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+	struct pcache_key_info k = { .lba = 0, .sectors = 32, .seq = 5,
+				     .flags = PCACHE_KEY_DIRTY };
+	u64 start, end;
+
+	put(f, 0, 32, 5, PCACHE_KEY_DIRTY);
+	put(f, 8, 8, 7, PCACHE_KEY_DIRTY);	/* newer, dirty: still write */
+	put(f, 20, 4, 9, 0);			/* newer, clean: skip */
+	KUNIT_EXPECT_STREQ(test, dump(test, f),
+			   "0+8@5 8+8@7 16+4@5 20+4@9 24+8@5 ");
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 0, &start,
+						      &end));
+	KUNIT_EXPECT_EQ(test, start, 0);
+	KUNIT_EXPECT_EQ(test, end, 20);
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 20, &start,
+						      &end));
+	KUNIT_EXPECT_EQ(test, start, 24);
+	KUNIT_EXPECT_EQ(test, end, 32);
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_wb_run(&f->t, &k, 32, &start,
+						       &end));
+	/* only the pieces of seq 5 become clean */
+	pcache_subtree_mark_clean(&f->t, 0, 32, 5);
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 0, &start,
+						      &end));
+	KUNIT_EXPECT_EQ(test, start, 8);
+	KUNIT_EXPECT_EQ(test, end, 16);
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_wb_run(&f->t, &k, 16, &start,
+						       &end));
+	tree_free(f);
+}
+
+static void evict_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+
+	put(f, 0, 32, 5, 0);
+	put(f, 8, 8, 7, PCACHE_KEY_DIRTY);
+	put(f, 40, 8, 5, PCACHE_KEY_DIRTY);
+	/* clean pieces of seq 5 go whole; dirty data and other seqs stay */
+	KUNIT_EXPECT_EQ(test, pcache_subtree_evict(&f->t, 0, 48, 5, f->pool),
+			2);
+	KUNIT_EXPECT_STREQ(test, dump(test, f), "8+8@7 40+8@5 ");
+	KUNIT_EXPECT_EQ(test, pcache_subtree_evict(&f->t, 0, 48, 7, f->pool),
+			0);
+	tree_free(f);
+}
+
 /* Journal */
 
 static void kset_check_test(struct kunit *test)
@@ -562,7 +615,7 @@ struct log_fix {
 	u64 keys;
 };
 
-static int count_key(void *ctx, const struct pcache_key_info *k)
+static int count_key(void *ctx, const struct pcache_key_info *k, u64 kset_seq)
 {
 	struct log_fix *f = ctx;
 
@@ -635,6 +688,8 @@ static struct kunit_case pcache_index_cases[] = {
 	KUNIT_CASE(insert_positions_test),
 	KUNIT_CASE(insert_replay_order_test),
 	KUNIT_CASE(lookup_test),
+	KUNIT_CASE(wb_run_test),
+	KUNIT_CASE(evict_test),
 	{}
 };
 
