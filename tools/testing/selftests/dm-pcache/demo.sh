@@ -52,9 +52,14 @@ cat <<EOT
    cache_flags=$6 (bit 0: data_crc)   key_head=$7 dirty_tail=$8 key_tail=$9
    cache_mode=${10}   data_crc=${11}
    read_hits=${12} read_misses=${13} read_partial=${14} write_hits=${15}
-   cache_bytes=${16} fill_bytes=${17} bypass_bytes=${18}
+   cache_bytes=${16} fill_bytes=${17} space_waits=${18}
    media_errors=${19} crc_errors=${20}
+   dirty_bytes=${21} (not yet on $BACKING)   writeback_bytes=${22}
+   writeback_errors=${23} reclaimed_segs=${24} writeback=${25}
 EOT
+
+say "dmsetup message $NAME 0 flush: write everything back to $BACKING"
+dmsetup message $NAME 0 flush && echo "   done: dirty_bytes=$(dmsetup status $NAME | awk '{print $24}')"
 
 say "dmsetup table $NAME (recreates the same device)"
 echo "   $(dmsetup table $NAME)"
@@ -69,4 +74,4 @@ echo "   files still there: $(ls $MNT | wc -l)"
 umount $MNT
 dmsetup remove $NAME
 
-say "Done: the cache was formatted, carried an ext4 filesystem through fio with crc32c verification, kept its settings across remove/create, and was removed cleanly."
+say "Done: the cache was formatted, carried an ext4 filesystem through fio with crc32c verification, wrote it back to $BACKING on a flush message, kept its settings across remove/create, and was removed cleanly."

@@ -4,13 +4,13 @@
 # Power cut during writes through pcache: a writer reports every write that
 # became durable (FUA, or fdatasync), QEMU is SIGKILLed while it goes on
 # writing, and the next boot re-creates the device (journal replay) and
-# checks every reported write.  ROUNDS (default 2) rounds, random seeds.
+# checks every reported write.  ROUNDS (default 1) rounds, random seeds.
 
 set -uo pipefail
 
 DIR=$(cd "$(dirname "$0")" && pwd)
 CACHE=${DMPC_CACHE:-$HOME/.cache/dm-pcache}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-1}
 mkdir -p "$CACHE/run"
 T=$(mktemp -d "$CACHE/run/powercut.XXXXXX")
 trap 'rm -rf "$T"' EXIT

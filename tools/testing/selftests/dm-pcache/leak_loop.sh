@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of host_target_01_leak.sh.  kmemleak is the judge; the kmalloc
+# Guest side of optin_leak_selftest.sh.  kmemleak is the judge; the kmalloc
 # object count is printed for the record (device-mapper's own sysfs and
 # device-node churn moves it by a few objects per cycle).
 
@@ -16,6 +16,11 @@ cycle() {
 
 	for i in $(seq "$1"); do
 		pcache_create leak "$PMEM" "$BACKING" data_crc true || return 1
+		# data in flight through writeback, GC and a read fill
+		dd if=/dev/urandom of=/dev/mapper/leak bs=64k count=16 \
+			seek=$((i * 16)) oflag=direct status=none || return 1
+		dd if=/dev/mapper/leak of=/dev/null bs=64k count=16 \
+			skip=$((2048 + i * 16)) iflag=direct status=none || return 1
 		dmsetup status leak > /dev/null
 		dmsetup message leak 0 gc_percent $((i % 90)) || return 1
 		dmsetup remove leak || return 1

@@ -6,7 +6,8 @@
 # stripe boundaries, 8 concurrent jobs on overlapping ranges), then the
 # device is removed and created again and every job verifies its data
 # once more: it came back through journal replay, not from the backing
-# device (which never received it).
+# device, which is a dm-error device here: writeback never gets the data
+# out and every read that missed the cache would fail.
 
 . "$(dirname "$0")/common.sh"
 
@@ -29,8 +30,8 @@ JOBS=(
 )
 
 blank "$PMEM"
-zero_head "$BACKING" 256
-pcache_create pcw "$PMEM" "$BACKING"
+dmsetup create bkerr --table "0 $(dev_sectors "$BACKING") error"
+pcache_create pcw "$PMEM" /dev/mapper/bkerr
 
 for j in "${JOBS[@]}"; do
 	IFS='|' read -r name args <<< "$j"
@@ -44,12 +45,12 @@ for j in "${JOBS[@]}"; do
 done
 
 check "segments were used" test "$(status_field pcw 4)" -gt 1
-check "the backing device received none of it" \
-	test "$(head_sum "$BACKING" 256)" = "$(dd if=/dev/zero bs=1M count=256 status=none | md5sum | cut -d' ' -f1)"
+check "writeback could not take any of it away" \
+	test "$(status_field pcw 22)" -eq 0
 
 dmsetup remove pcw
 dmesg_mark
-pcache_create pcw "$PMEM" "$BACKING"
+pcache_create pcw "$PMEM" /dev/mapper/bkerr
 check "create replays the journal" sh -c "dmesg | tail -n 20 | grep -q 'replayed [1-9][0-9]* ksets'"
 ktap_print_msg "$(dmesg_since | grep replayed)"
 
@@ -63,6 +64,6 @@ for j in "${JOBS[@]}"; do
 		ktap_test_fail "$name: verifies after remove and create"
 	fi
 done
-check "reads after replay came from pmem" \
-	test "$(head_sum "$BACKING" 256)" = "$(dd if=/dev/zero bs=1M count=256 status=none | md5sum | cut -d' ' -f1)"
+check "reads after replay came from pmem (no miss)" \
+	test "$(status_field pcw 13)" -eq 0
 ktap_finished

@@ -49,8 +49,23 @@ read_block() {
 	dd if=$DEV bs=4096 skip=$(($1 / 8)) count=1 iflag=direct status=none
 }
 
+# The backing device sits behind dm-linear "bk", so that a reload to
+# dm-error can keep writeback from cleaning the dirty block below.
+bk_table() {
+	if [ "$1" = error ]; then
+		echo "0 $(dev_sectors "$BACKING") error"
+	else
+		echo "0 $(dev_sectors "$BACKING") linear $BACKING 0"
+	fi
+}
+bk_switch() {
+	dmsetup reload bk --table "$(bk_table "$1")" &&
+		dmsetup suspend bk && dmsetup resume bk
+}
+
 blank "$PMEM"
-pcache_create pcc "$PMEM" "$BACKING" data_crc true
+dmsetup create bk --table "$(bk_table linear)"
+pcache_create pcc "$PMEM" /dev/mapper/bk data_crc true
 
 # Clean: the block is on the backing device and was filled by a read.
 tag_block "$BACKING" 8192 "CLEAN-TAG-0123456"
@@ -68,7 +83,8 @@ check "a corrupt clean block reads back right" clean_ok
 check "the CRC error was counted and logged" counted 8192+8
 check "the cache healed: the next read hits good data" clean_ok
 
-# Dirty: the block exists only in the cache.
+# Dirty: the block exists only in the cache (writeback cannot reach bk).
+bk_switch error
 tag_block $DEV 16384 "DIRTY-TAG-0123456"
 off=$(find_tag "DIRTY-TAG-0123456")
 flip_byte "$PMEM" $((off + 100))
@@ -77,6 +93,7 @@ dirty_fails() { ! read_block 16384 > /dev/null 2>&1; }
 dirty_named() { dmesg_since | grep -q 'CRC mismatch in dirty cached sectors 16384+8'; }
 check "a corrupt dirty block fails the read" dirty_fails
 check "the message names the dirty sectors" dirty_named
+bk_switch linear
 
 # A failing backing device: the miss fails, nothing is cached.
 failing_miss() {
