@@ -418,6 +418,85 @@ int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
 }
 
 /**
+ * pcache_write_invalidate() - forget a range that is about to be written to
+ *			       the backing device directly
+ * @c: cache
+ * @lba: first sector
+ * @sectors: length
+ * @fua: the forgetting must be durable before this returns
+ *
+ * A journaled tombstone removes the range from the index, so neither a
+ * read now nor a replay later finds the older cached copy.
+ *
+ * Return: 0 or -ENOSPC if the journal had no room.
+ */
+int pcache_write_invalidate(struct pcache_cache *c, u64 lba, u32 sectors,
+			    bool fua)
+{
+	struct pcache_key_info k = {
+		.lba = lba,
+		.sectors = sectors,
+		.flags = PCACHE_KEY_TOMBSTONE,
+	};
+
+	return commit_key(c, k, fua);
+}
+
+/**
+ * pcache_bypass_start() - a write goes around the cache
+ * @c: cache
+ *
+ * Read fills racing with it may have read the older data from the backing
+ * device; the pair start/end lets them find out and not cache it.
+ *
+ * Return: the bypass generation before this write.
+ */
+u64 pcache_bypass_start(struct pcache_cache *c)
+{
+	atomic_inc(&c->bypass_inflight);
+	return atomic64_inc_return(&c->bypass_gen) - 1;
+}
+
+/**
+ * pcache_bypass_end() - the write reached the backing device (or failed)
+ * @c: cache
+ */
+void pcache_bypass_end(struct pcache_cache *c)
+{
+	atomic64_inc(&c->bypass_gen);
+	atomic_dec(&c->bypass_inflight);
+}
+
+/**
+ * pcache_bypass_idle() - may a read that starts now fill the cache
+ * @c: cache
+ * @gen: where to note the bypass generation
+ *
+ * Return: false while a write around the cache is in flight.
+ */
+bool pcache_bypass_idle(struct pcache_cache *c, u64 *gen)
+{
+	if (atomic_read(&c->bypass_inflight))
+		return false;
+	*gen = atomic64_read(&c->bypass_gen);
+	return true;
+}
+
+/**
+ * pcache_bypass_since() - did writes go around the cache meanwhile
+ * @c: cache
+ * @gen: from pcache_bypass_idle()
+ * @own: bumps that belong to the caller's own write (0 or 2)
+ *
+ * Return: true if other such writes started or ended since @gen.
+ */
+bool pcache_bypass_since(struct pcache_cache *c, u64 gen, u64 own)
+{
+	return atomic64_read(&c->bypass_gen) != gen + own ||
+	       atomic_read(&c->bypass_inflight);
+}
+
+/**
  * pcache_fill_begin() - note when a read miss starts
  * @c: cache
  *
@@ -852,6 +931,8 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 	c->super = super;
 	c->data_crc = super->set.data_crc;
 	atomic64_set(&c->key_seq, 0);
+	atomic_set(&c->bypass_inflight, 0);
+	atomic64_set(&c->bypass_gen, 0);
 	atomic64_set(&c->dirty_bytes, 0);
 	init_waitqueue_head(&c->space_wait);
 	c->gc_kick = NULL;

@@ -116,6 +116,9 @@ struct pcache_stats {
  * @heads: per-CPU data heads
  * @open: per-CPU open ksets
  * @key_seq: last key sequence number handed out
+ * @bypass_inflight: writes sent around the cache, in flight
+ * @bypass_gen: bumped when such a write starts and when it ends; a fill
+ *		that saw it change may hold data that write replaced
  * @stats: per-CPU counters
  * @segrt: per-segment reclaim state
  * @dirty_bytes: bytes of dirty keys sealed in the journal and not yet
@@ -138,6 +141,8 @@ struct pcache_cache {
 	struct pcache_head __percpu *heads;
 	struct pcache_open_kset __percpu *open;
 	atomic64_t key_seq;
+	atomic_t bypass_inflight;
+	atomic64_t bypass_gen;
 	struct pcache_stats __percpu *stats;
 	struct pcache_seg_rt *segrt;
 	atomic64_t dirty_bytes;
@@ -158,6 +163,12 @@ int pcache_write_reserve(struct pcache_cache *c, u32 sectors,
 			 struct pcache_wres *r);
 int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
 			const struct pcache_wres *r, bool fua);
+int pcache_write_invalidate(struct pcache_cache *c, u64 lba, u32 sectors,
+			    bool fua);
+u64 pcache_bypass_start(struct pcache_cache *c);
+void pcache_bypass_end(struct pcache_cache *c);
+bool pcache_bypass_idle(struct pcache_cache *c, u64 *gen);
+bool pcache_bypass_since(struct pcache_cache *c, u64 gen, u64 own);
 u64 pcache_fill_begin(struct pcache_cache *c);
 bool pcache_read_lookup(struct pcache_cache *c, u64 lba, u32 sectors,
 			struct pcache_key_info *hit, u32 *run);

@@ -8,7 +8,8 @@
  *
  * Table line:
  *   pcache <cache_dev> <backing_dev> [<#opt_args> <opt> <value> ...]
- * with the options cache_mode writeback, data_crc true|false, gc_percent N.
+ * with the options cache_mode writeback|writethrough|writearound|writeonly,
+ * data_crc true|false, gc_percent N.
  */
 #include <linux/blkdev.h>
 #include <linux/module.h>
@@ -73,12 +74,14 @@ struct pcache_dev {
  * @cache: the persistent-memory cache device
  * @backing: the backing device
  * @d: the loaded cache
+ * @mode: cache mode of this table, applied when it is resumed
  */
 struct pcache_target {
 	struct dm_target *ti;
 	struct dm_dev *cache;
 	struct dm_dev *backing;
 	struct pcache_dev *d;
+	u32 mode;
 };
 
 /* Loaded caches, so that a cache device is never loaded twice */
@@ -86,21 +89,26 @@ static LIST_HEAD(pcache_devs);
 static DEFINE_MUTEX(pcache_devs_lock);
 
 /**
- * struct pcache_io - per-bio state of a read miss that fills the cache
+ * struct pcache_io - per-bio state of a bio that completes on the backing
+ *		      device: a read miss, or a write around the cache
  * @pc: the target
- * @iter: the read's range as mapped (completion consumes the bio's own)
+ * @iter: the bio's range as mapped (completion consumes the bio's own)
  * @lba: first sector
- * @fill_seq: from pcache_fill_begin()
- * @work: copies the data into the cache after the backing read completed
- * @fill: this bio is a read miss still to be filled
+ * @fill_seq: from pcache_fill_begin(); 0 to take it when filling
+ * @bgen: bypass generation when the bio was mapped
+ * @work: copies the data into the cache after the backing I/O completed
+ * @fill: copy the data into the cache on success
+ * @bypass: a write around the cache (writethrough, writearound)
  */
 struct pcache_io {
 	struct pcache_target *pc;
 	struct bvec_iter iter;
 	u64 lba;
 	u64 fill_seq;
+	u64 bgen;
 	struct work_struct work;
 	bool fill;
+	bool bypass;
 };
 
 /*
@@ -129,17 +137,39 @@ static __printf(2, 3) void set_error(struct dm_target *ti, const char *fmt,
 	ti->error = buf;
 }
 
+static const char * const mode_names[] = {
+	[PCACHE_MODE_WRITEBACK] = "writeback",
+	[PCACHE_MODE_WRITETHROUGH] = "writethrough",
+	[PCACHE_MODE_WRITEAROUND] = "writearound",
+	[PCACHE_MODE_WRITEONLY] = "writeonly",
+};
+
+static const char *mode_name(u32 mode)
+{
+	return mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "unknown";
+}
+
+/* Modes that keep data the backing device does not have */
+static bool mode_dirty(u32 mode)
+{
+	return mode == PCACHE_MODE_WRITEBACK || mode == PCACHE_MODE_WRITEONLY;
+}
+
 static int parse_mode(struct dm_target *ti, struct pcache_args *a,
 		      const char *val)
 {
-	if (strcmp(val, "writeback")) {
-		set_error(ti, "Unsupported cache_mode '%s' (supported: writeback)",
-			  val);
-		return -EINVAL;
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(mode_names); i++) {
+		if (!strcmp(val, mode_names[i])) {
+			a->set.cache_mode = i;
+			a->mode_given = true;
+			return 0;
+		}
 	}
-	a->set.cache_mode = PCACHE_MODE_WRITEBACK;
-	a->mode_given = true;
-	return 0;
+	set_error(ti, "Unsupported cache_mode '%s' (writeback, writethrough, writearound or writeonly)",
+		  val);
+	return -EINVAL;
 }
 
 static int parse_crc(struct dm_target *ti, struct pcache_args *a,
@@ -317,6 +347,10 @@ static int reconcile(struct dm_target *ti, struct pcache_dev *d,
 			  str_true_false(set.data_crc));
 		return -EINVAL;
 	}
+	if (a->mode_given && a->set.cache_mode != set.cache_mode)
+		pcache_info(d->name, "cache mode changes from %s to %s on resume",
+			    mode_name(set.cache_mode),
+			    mode_name(a->set.cache_mode));
 	if (a->gc_given && a->set.gc_percent != set.gc_percent) {
 		set.gc_percent = a->set.gc_percent;
 		mutex_lock(&d->lock);
@@ -501,6 +535,7 @@ static int pcache_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ret = dm_set_target_max_io_len(ti, PCACHE_STRIPE_SECTORS);
 	if (ret)
 		goto out_cache;
+	pc->mode = a.mode_given ? a.set.cache_mode : pc->d->super.set.cache_mode;
 	ti->private = pc;
 	ti->per_io_data_size = sizeof(struct pcache_io);
 	ti->num_flush_bios = 1;
@@ -538,6 +573,33 @@ static int end_bio(struct bio *bio, int err)
 	return DM_MAPIO_SUBMITTED;
 }
 
+static struct pcache_io *bio_io(struct bio *bio)
+{
+	return dm_per_bio_data(bio, sizeof(struct pcache_io));
+}
+
+/* writethrough, writearound: the backing device gets the write */
+static int map_write_around(struct pcache_target *pc, struct bio *bio,
+			    bool through)
+{
+	struct pcache_cache *c = &pc->d->engine;
+	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
+	struct pcache_io *io = bio_io(bio);
+
+	if (pcache_write_invalidate(c, lba, bio_sectors(bio),
+				    bio->bi_opf & REQ_FUA))
+		return end_bio(bio, -EIO);
+	io->pc = pc;
+	io->lba = lba;
+	io->fill_seq = 0;
+	io->fill = through;
+	io->bypass = true;
+	io->bgen = pcache_bypass_start(c);
+	remap(pc, bio);
+	io->iter = bio->bi_iter;
+	return DM_MAPIO_REMAPPED;
+}
+
 static int map_write(struct pcache_target *pc, struct bio *bio)
 {
 	struct pcache_cache *c = &pc->d->engine;
@@ -553,18 +615,18 @@ static int map_write(struct pcache_target *pc, struct bio *bio)
 	return end_bio(bio, ret ? -EIO : 0);
 }
 
-static struct pcache_io *bio_io(struct bio *bio)
-{
-	return dm_per_bio_data(bio, sizeof(struct pcache_io));
-}
 
 static void fill_work(struct work_struct *w)
 {
 	struct pcache_io *io = container_of(w, struct pcache_io, work);
 	struct bio *bio = dm_bio_from_per_bio_data(io, sizeof(*io));
+	struct pcache_cache *c = &io->pc->d->engine;
+	bool own = !io->fill_seq;
 
-	pcache_read_fill(&io->pc->d->engine, bio, io->iter, io->lba,
-			 io->fill_seq);
+	/* a write around the cache may have made what was read stale */
+	if (!pcache_bypass_since(c, io->bgen, own ? 2 : 0))
+		pcache_read_fill(c, bio, io->iter, io->lba,
+				 own ? pcache_fill_begin(c) : io->fill_seq);
 	bio_endio(bio);
 }
 
@@ -605,7 +667,9 @@ static int map_read(struct pcache_target *pc, struct bio *bio)
 	io->pc = pc;
 	io->lba = lba;
 	io->fill_seq = fill_seq;
-	io->fill = true;
+	io->fill = READ_ONCE(pc->d->super.set.cache_mode) !=
+		   PCACHE_MODE_WRITEONLY &&
+		   pcache_bypass_idle(&pc->d->engine, &io->bgen);
 	remap(pc, bio);
 	io->iter = bio->bi_iter;
 	return DM_MAPIO_REMAPPED;
@@ -616,6 +680,7 @@ static int pcache_map(struct dm_target *ti, struct bio *bio)
 	struct pcache_target *pc = ti->private;
 
 	bio_io(bio)->fill = false;
+	bio_io(bio)->bypass = false;
 	if (bio->bi_opf & REQ_PREFLUSH) {
 		if (pcache_cache_flush(&pc->d->engine))
 			return end_bio(bio, -EIO);
@@ -628,7 +693,14 @@ static int pcache_map(struct dm_target *ti, struct bio *bio)
 	case REQ_OP_READ:
 		return map_read(pc, bio);
 	case REQ_OP_WRITE:
-		return map_write(pc, bio);
+		switch (READ_ONCE(pc->d->super.set.cache_mode)) {
+		case PCACHE_MODE_WRITETHROUGH:
+			return map_write_around(pc, bio, true);
+		case PCACHE_MODE_WRITEAROUND:
+			return map_write_around(pc, bio, false);
+		default:
+			return map_write(pc, bio);
+		}
 	default:
 		return end_bio(bio, -EOPNOTSUPP);
 	}
@@ -639,6 +711,10 @@ static int pcache_end_io(struct dm_target *ti, struct bio *bio,
 {
 	struct pcache_io *io = bio_io(bio);
 
+	if (io->bypass) {
+		io->bypass = false;
+		pcache_bypass_end(&io->pc->d->engine);
+	}
 	if (!io->fill || *status != BLK_STS_OK)
 		return DM_ENDIO_DONE;
 	io->fill = false;
@@ -665,6 +741,43 @@ static void pcache_postsuspend(struct dm_target *ti)
 
 	pcache_wb_stop(&pc->d->wb);
 	pcache_cache_flush(&pc->d->engine);
+}
+
+/*
+ * A table with another cache mode takes over here.  Leaving a mode that
+ * keeps dirty data first writes all of it back, so that from then on the
+ * backing device is complete; the resume waits for it (dirty_bytes in the
+ * status line shows the progress) and fails if writeback fails.
+ */
+static int pcache_preresume(struct dm_target *ti)
+{
+	struct pcache_target *pc = ti->private;
+	struct pcache_dev *d = pc->d;
+	struct pcache_settings set;
+	u32 old = d->super.set.cache_mode;
+	int ret;
+
+	if (pc->mode == old)
+		return 0;
+	if (mode_dirty(old) && !mode_dirty(pc->mode)) {
+		pcache_info(d->name, "writing back all dirty data before leaving %s",
+			    mode_name(old));
+		pcache_wb_start(&d->wb);
+		ret = pcache_wb_flush(&d->wb);
+		pcache_wb_stop(&d->wb);
+		if (ret) {
+			pcache_err(d->name, "cannot leave %s: writeback failed (%d)",
+				   mode_name(old), ret);
+			return ret;
+		}
+	}
+	mutex_lock(&d->lock);
+	set = d->super.set;
+	set.cache_mode = pc->mode;
+	pcache_super_set_settings(&d->super, &set);
+	mutex_unlock(&d->lock);
+	pcache_info(d->name, "cache mode is now %s", mode_name(pc->mode));
+	return 0;
 }
 
 static void pcache_resume(struct dm_target *ti)
@@ -707,7 +820,8 @@ static void status_info(struct pcache_dev *d, char *result,
 	emit_pos(result, maxlen, &sz, &d->engine.log.head);
 	emit_pos(result, maxlen, &sz, &s->pos.dirty_tail);
 	emit_pos(result, maxlen, &sz, &s->pos.key_tail);
-	DMEMIT(" writeback %s", str_true_false(s->set.data_crc));
+	DMEMIT(" %s %s", mode_name(s->set.cache_mode),
+	       str_true_false(s->set.data_crc));
 	pcache_stats_sum(&d->engine, &st);
 	DMEMIT(" %llu %llu %llu %llu %llu %llu %llu %llu %llu",
 	       st.read_hits, st.read_misses, st.read_partial, st.write_hits,
@@ -734,14 +848,14 @@ static void pcache_status(struct dm_target *ti, status_type_t type,
 		status_info(d, result, maxlen, &sz);
 		break;
 	case STATUSTYPE_TABLE:
-		DMEMIT("%s %s 6 cache_mode writeback data_crc %s gc_percent %u",
-		       pc->cache->name, pc->backing->name,
+		DMEMIT("%s %s 6 cache_mode %s data_crc %s gc_percent %u",
+		       pc->cache->name, pc->backing->name, mode_name(pc->mode),
 		       str_true_false(d->super.set.data_crc),
 		       d->super.set.gc_percent);
 		break;
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
-		DMEMIT(",cache_mode=writeback,data_crc=%c;",
+		DMEMIT(",cache_mode=%s,data_crc=%c;", mode_name(pc->mode),
 		       d->super.set.data_crc ? 'y' : 'n');
 		break;
 	}
@@ -821,6 +935,7 @@ static struct target_type pcache_target = {
 	.map = pcache_map,
 	.end_io = pcache_end_io,
 	.presuspend = pcache_presuspend,
+	.preresume = pcache_preresume,
 	.postsuspend = pcache_postsuspend,
 	.resume = pcache_resume,
 	.status = pcache_status,

@@ -69,8 +69,11 @@
 #define PCACHE_FEATURE_INCOMPAT_SUPP	0ULL
 
 /* Cache modes, pcache_info_onmedia.cache_mode */
-#define PCACHE_MODE_WRITEBACK	0
-#define PCACHE_MODE_MAX		PCACHE_MODE_WRITEBACK
+#define PCACHE_MODE_WRITEBACK	0	/* writes cached dirty, written back */
+#define PCACHE_MODE_WRITETHROUGH 1	/* writes go to both, complete on disk */
+#define PCACHE_MODE_WRITEAROUND	2	/* writes go to disk only */
+#define PCACHE_MODE_WRITEONLY	3	/* write-back, reads never fill */
+#define PCACHE_MODE_MAX		PCACHE_MODE_WRITEONLY
 
 /* pcache_info_onmedia.flags */
 #define PCACHE_INFO_DATA_CRC	(1U << 0)

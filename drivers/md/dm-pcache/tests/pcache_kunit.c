@@ -166,6 +166,13 @@ static void info_test(struct kunit *test)
 	reseal(&info, sizeof(info), PCACHE_MAGIC_INFO);
 	KUNIT_EXPECT_EQ(test, pcache_info_check(&info, &why), -EOPNOTSUPP);
 	info = orig;
+	info.cache_mode = cpu_to_le32(PCACHE_MODE_WRITEONLY);
+	reseal(&info, sizeof(info), PCACHE_MAGIC_INFO);
+	KUNIT_EXPECT_EQ(test, pcache_info_check(&info, &why), 0);
+	info.cache_mode = cpu_to_le32(PCACHE_MODE_MAX + 1);
+	reseal(&info, sizeof(info), PCACHE_MAGIC_INFO);
+	KUNIT_EXPECT_NE(test, pcache_info_check(&info, &why), 0);
+	info = orig;
 	info.gc_percent = cpu_to_le32(43);
 	KUNIT_EXPECT_EQ(test, pcache_info_check(&info, &why), -EBADMSG);
 	/* a record of another kind is not accepted in this slot */
