@@ -70,9 +70,14 @@ static void atomic64_max(atomic64_t *v, u64 val)
 		;
 }
 
-/* A kset left the open set: its keys no longer pin their segments. */
-static void kset_sealed(struct pcache_cache *c,
-			const struct pcache_kset_onmedia *ks, bool durable)
+static void kset_reset(struct pcache_kset_onmedia *ks)
+{
+	memset(ks, 0, sizeof(*ks));
+}
+
+/* A kset is in the journal: its segments are needed until written back. */
+static void kset_journaled(struct pcache_cache *c,
+			   const struct pcache_kset_onmedia *ks)
 {
 	u64 seq = le64_to_cpu(ks->seq), dirty = 0;
 	struct pcache_key_info k;
@@ -82,36 +87,108 @@ static void kset_sealed(struct pcache_cache *c,
 		pcache_key_decode(&ks->keys[i], &k);
 		if (k.flags & PCACHE_KEY_TOMBSTONE)
 			continue;
-		if (durable) {
-			atomic64_max(&c->segrt[k.seg].wb_seq, seq + 1);
-			if (k.flags & PCACHE_KEY_DIRTY)
-				dirty += (u64)k.sectors << SECTOR_SHIFT;
-		}
-		/* GC reads pending, then wb_seq */
-		smp_mb__before_atomic();
-		atomic_dec(&c->segrt[k.seg].pending);
+		atomic64_max(&c->segrt[k.seg].wb_seq, seq + 1);
+		if (k.flags & PCACHE_KEY_DIRTY)
+			dirty += (u64)k.sectors << SECTOR_SHIFT;
 	}
 	atomic64_add(dirty, &c->dirty_bytes);
 }
 
-static void kset_reset(struct pcache_kset_onmedia *ks)
+/* An open kset was sealed: its keys no longer pin their segments. */
+static void kset_unpin(struct pcache_cache *c,
+		       const struct pcache_kset_onmedia *ks)
 {
-	memset(ks, 0, sizeof(*ks));
+	struct pcache_key_info k;
+	u32 i, count = le16_to_cpu(ks->count);
+
+	for (i = 0; i < count; i++) {
+		pcache_key_decode(&ks->keys[i], &k);
+		if (k.flags & PCACHE_KEY_TOMBSTONE)
+			continue;
+		/* GC reads pending, then wb_seq */
+		smp_mb__before_atomic();
+		atomic_dec(&c->segrt[k.seg].pending);
+	}
 }
 
-/* Seal one open kset, if it holds keys.  Caller holds its lock. */
-static int seal_locked(struct pcache_cache *c, struct pcache_open_kset *o)
+static int seal_add(struct pcache_cache *c, const struct pcache_key_info *k)
 {
+	struct pcache_kset_onmedia *ks = c->seal_ks;
+	u16 count = le16_to_cpu(ks->count);
 	int ret;
 
-	if (!o->ks->count)
+	if (count == PCACHE_KSET_MAX_KEYS) {
+		ret = pcache_log_append(&c->log, ks);
+		if (ret)
+			return ret;
+		kset_journaled(c, ks);
+		kset_reset(ks);
+		count = 0;
+	}
+	pcache_key_encode(&ks->keys[count], k);
+	ks->count = cpu_to_le16(count + 1);
+	return 0;
+}
+
+/* Journal the pieces of @k that the index still holds. */
+static int seal_key(struct pcache_cache *c, const struct pcache_key_info *k)
+{
+	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
+	u64 from = k->lba, end = k->lba + k->sectors;
+	struct pcache_key_info p;
+	bool found;
+	int ret;
+
+	if (k->flags & PCACHE_KEY_TOMBSTONE)
+		return seal_add(c, k);
+	while (from < end) {
+		spin_lock(&t->lock);
+		found = pcache_subtree_next_of(t, from, end, k->seq, &p);
+		spin_unlock(&t->lock);
+		if (!found)
+			return 0;
+		ret = seal_add(c, &p);
+		if (ret)
+			return ret;
+		from = max(from + 1, p.lba + p.sectors);
+	}
+	return 0;
+}
+
+/*
+ * Seal one open kset, if it holds keys.  Caller holds its lock.
+ *
+ * Only what the index still holds of each key is journaled.  A part that
+ * a newer write replaced while the key was still open belongs to the same
+ * flush epoch as that write (a flush seals every open kset), so nothing
+ * needs it; journaled, it could come back in a replay that starts after
+ * the newer key's kset, once GC has moved the key tail past it.
+ */
+static int seal_locked(struct pcache_cache *c, struct pcache_open_kset *o)
+{
+	struct pcache_kset_onmedia *in = o->ks;
+	struct pcache_key_info k;
+	u32 i, count = le16_to_cpu(in->count);
+	int ret = 0;
+
+	if (!count)
 		return 0;
-	ret = pcache_log_append(&c->log, o->ks);
+	mutex_lock(&c->seal_lock);
+	kset_reset(c->seal_ks);
+	for (i = 0; i < count && !ret; i++) {
+		pcache_key_decode(&in->keys[i], &k);
+		ret = seal_key(c, &k);
+	}
+	if (!ret && c->seal_ks->count) {
+		ret = pcache_log_append(&c->log, c->seal_ks);
+		if (!ret)
+			kset_journaled(c, c->seal_ks);
+	}
+	mutex_unlock(&c->seal_lock);
 	if (ret)
-		pcache_err_limit(c->name, "journal full: %u keys not persisted",
-				 le16_to_cpu(o->ks->count));
-	kset_sealed(c, o->ks, !ret);
-	kset_reset(o->ks);
+		pcache_err_limit(c->name, "journal full: keys not persisted");
+	kset_unpin(c, in);
+	kset_reset(in);
 	return ret;
 }
 
@@ -286,9 +363,6 @@ static int new_head(struct pcache_cache *c, struct pcache_head *h)
 	pcache_super_set_seg(c->super, seg, &si);
 	atomic64_set(&c->segrt[seg].wb_seq, 0);
 	WRITE_ONCE(c->segrt[seg].state, PCACHE_RT_OPEN);
-	if (h->seg != PCACHE_SEG_NONE)
-		/* pairs with GC: its reservations show in pending once closed */
-		smp_store_release(&c->segrt[h->seg].state, PCACHE_RT_CLOSED);
 	h->seg = seg;
 	h->off = 0;
 	if (pcache_gc_wanted(c))
@@ -303,7 +377,16 @@ static int reserve(struct pcache_cache *c, u32 sectors, struct pcache_wres *r)
 	int ret = 0;
 
 	spin_lock(&h->lock);
-	if (h->seg == PCACHE_SEG_NONE || h->off >= PCACHE_SEG_SIZE)
+	/*
+	 * A full head is closed first, so GC can reclaim it even when no
+	 * segment is free for the next one.
+	 */
+	if (h->seg != PCACHE_SEG_NONE && h->off >= PCACHE_SEG_SIZE) {
+		/* pairs with GC: its reservations show in pending once closed */
+		smp_store_release(&c->segrt[h->seg].state, PCACHE_RT_CLOSED);
+		h->seg = PCACHE_SEG_NONE;
+	}
+	if (h->seg == PCACHE_SEG_NONE)
 		ret = new_head(c, h);
 	if (!ret) {
 		r->seg = h->seg;
@@ -875,7 +958,8 @@ static int alloc_percpu_state(struct pcache_cache *c)
 
 	c->segrt = kvcalloc(c->super->geo.seg_count, sizeof(*c->segrt),
 			    GFP_KERNEL);
-	if (!c->segrt)
+	c->seal_ks = kzalloc(PCACHE_KSET_MAX_SIZE, GFP_KERNEL);
+	if (!c->segrt || !c->seal_ks)
 		return -ENOMEM;
 	c->heads = alloc_percpu(struct pcache_head);
 	c->open = alloc_percpu(struct pcache_open_kset);
@@ -907,6 +991,7 @@ static void free_percpu_state(struct pcache_cache *c)
 	free_percpu(c->heads);
 	free_percpu(c->stats);
 	kvfree(c->segrt);
+	kfree(c->seal_ks);
 }
 
 /**
@@ -935,6 +1020,7 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 	atomic64_set(&c->bypass_gen, 0);
 	atomic64_set(&c->dirty_bytes, 0);
 	init_waitqueue_head(&c->space_wait);
+	mutex_init(&c->seal_lock);
 	c->gc_kick = NULL;
 	INIT_DELAYED_WORK(&c->seal_work, seal_work_fn);
 	ret = pcache_segalloc_init(&c->sa, super->geo.seg_count);

@@ -127,6 +127,9 @@ struct pcache_stats {
  * @gc_kick: work that reclaims segments, set by the writeback layer
  * @srcu: read hits copy from pmem inside it; a segment is reused only
  *	  after a grace period
+ * @seal_lock: serialises sealing, so that what a seal finds in the index
+ *	       and the order of ksets in the journal agree
+ * @seal_ks: the kset being sealed
  * @wq: workqueue of the seal timer
  * @seal_work: seals open ksets PCACHE_SEAL_INTERVAL after a key arrives
  * @data_crc: keys carry a CRC of their data
@@ -149,6 +152,8 @@ struct pcache_cache {
 	wait_queue_head_t space_wait;
 	struct work_struct *gc_kick;
 	struct srcu_struct srcu;
+	struct mutex seal_lock;
+	struct pcache_kset_onmedia *seal_ks;
 	struct workqueue_struct *wq;
 	struct delayed_work seal_work;
 	bool data_crc;

@@ -292,6 +292,34 @@ bool pcache_subtree_wb_run(struct pcache_subtree *t,
 }
 
 /**
+ * pcache_subtree_next_of() - the next indexed piece of one write
+ * @t: subtree, locked by the caller
+ * @from: first sector of interest
+ * @end: end of the range of interest
+ * @seq: the write's sequence number
+ * @out: the piece found
+ *
+ * Return: true if a key of sequence @seq overlaps [@from, @end).
+ */
+bool pcache_subtree_next_of(struct pcache_subtree *t, u64 from, u64 end,
+			    u64 seq, struct pcache_key_info *out)
+{
+	struct rb_node *node = first_ending_after(t, from);
+	struct pcache_key *e;
+
+	for (; node; node = rb_next(node)) {
+		e = rb_entry(node, struct pcache_key, node);
+		if (e->k.lba >= end)
+			break;
+		if (e->k.seq == seq) {
+			*out = e->k;
+			return true;
+		}
+	}
+	return false;
+}
+
+/**
  * pcache_subtree_mark_clean() - the data of one write reached the backing
  *				 device
  * @t: subtree, locked by the caller

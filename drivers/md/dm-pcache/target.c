@@ -44,6 +44,7 @@ struct pcache_args {
  * struct pcache_dev - a loaded cache, shared by the tables that use it
  * @list: in pcache_devs
  * @users: tables holding it (a reload briefly has two)
+ * @md: the mapped device whose tables use it
  * @cache_dev: the cache device's number
  * @backing_dev: the backing device's number
  * @len: sectors cached
@@ -57,6 +58,7 @@ struct pcache_args {
 struct pcache_dev {
 	struct list_head list;
 	int users;
+	struct mapped_device *md;
 	dev_t cache_dev;
 	dev_t backing_dev;
 	sector_t len;
@@ -94,11 +96,12 @@ static DEFINE_MUTEX(pcache_devs_lock);
  * @pc: the target
  * @iter: the bio's range as mapped (completion consumes the bio's own)
  * @lba: first sector
- * @fill_seq: from pcache_fill_begin(); 0 to take it when filling
+ * @fill_seq: from pcache_fill_begin() (reads)
  * @bgen: bypass generation when the bio was mapped
  * @work: copies the data into the cache after the backing I/O completed
  * @fill: copy the data into the cache on success
  * @bypass: a write around the cache (writethrough, writearound)
+ * @through: a writethrough write: fill with a sequence taken on completion
  */
 struct pcache_io {
 	struct pcache_target *pc;
@@ -109,6 +112,7 @@ struct pcache_io {
 	struct work_struct work;
 	bool fill;
 	bool bypass;
+	bool through;
 };
 
 /*
@@ -430,6 +434,11 @@ static int share_cache(struct pcache_target *pc, struct pcache_dev *d,
 {
 	struct dm_target *ti = pc->ti;
 
+	if (d->md != dm_table_get_md(ti->table)) {
+		set_error(ti, "Cache device '%s' is in use by pcache device %s",
+			  a->cache_path, d->name);
+		return -EBUSY;
+	}
 	if (d->backing_dev != pc->backing->bdev->bd_dev) {
 		set_error(ti, "Cache device '%s' is in use by pcache device %s with another backing device",
 			  a->cache_path, d->name);
@@ -464,6 +473,7 @@ static int get_cache(struct pcache_target *pc, const struct pcache_args *a)
 		goto out;
 	}
 	mutex_init(&d->lock);
+	d->md = dm_table_get_md(pc->ti->table);
 	d->cache_dev = cache;
 	d->backing_dev = pc->backing->bdev->bd_dev;
 	d->len = pc->ti->len;
@@ -483,15 +493,16 @@ out:
 	return ret;
 }
 
+/*
+ * The last user tears down under the registry lock: a create of the same
+ * cache device must not load it before the last seal is written.
+ */
 static void put_cache(struct pcache_dev *d)
 {
 	mutex_lock(&pcache_devs_lock);
-	if (--d->users) {
-		mutex_unlock(&pcache_devs_lock);
-		return;
-	}
+	if (--d->users)
+		goto out;
 	list_del(&d->list);
-	mutex_unlock(&pcache_devs_lock);
 	pcache_wb_stop(&d->wb);
 	pcache_wb_exit(&d->wb);
 	pcache_cache_stop(&d->engine);
@@ -499,6 +510,8 @@ static void put_cache(struct pcache_dev *d)
 	pcache_pmem_unmap(&d->pm);
 	mutex_destroy(&d->lock);
 	kfree(d);
+out:
+	mutex_unlock(&pcache_devs_lock);
 }
 
 static void put_devices(struct pcache_target *pc)
@@ -591,7 +604,7 @@ static int map_write_around(struct pcache_target *pc, struct bio *bio,
 		return end_bio(bio, -EIO);
 	io->pc = pc;
 	io->lba = lba;
-	io->fill_seq = 0;
+	io->through = through;
 	io->fill = through;
 	io->bypass = true;
 	io->bgen = pcache_bypass_start(c);
@@ -621,7 +634,7 @@ static void fill_work(struct work_struct *w)
 	struct pcache_io *io = container_of(w, struct pcache_io, work);
 	struct bio *bio = dm_bio_from_per_bio_data(io, sizeof(*io));
 	struct pcache_cache *c = &io->pc->d->engine;
-	bool own = !io->fill_seq;
+	bool own = io->through;
 
 	/* a write around the cache may have made what was read stale */
 	if (!pcache_bypass_since(c, io->bgen, own ? 2 : 0))
@@ -681,6 +694,7 @@ static int pcache_map(struct dm_target *ti, struct bio *bio)
 
 	bio_io(bio)->fill = false;
 	bio_io(bio)->bypass = false;
+	bio_io(bio)->through = false;
 	if (bio->bi_opf & REQ_PREFLUSH) {
 		if (pcache_cache_flush(&pc->d->engine))
 			return end_bio(bio, -EIO);

@@ -305,8 +305,9 @@ static int wb_kset(struct pcache_wb *wb)
 	if (ret)
 		return ret;
 	next.off += pcache_kset_size(n);
-	set_dirty_tail(wb, &next, wb->seq + 1);
+	/* clean before GC may pass the kset, or its keys stay in the index */
 	mark_clean(wb, n);
+	set_dirty_tail(wb, &next, wb->seq + 1);
 	WRITE_ONCE(wb->written, wb->written + wb->kset_bytes);
 	return io ? 1 : 0;
 }
@@ -440,7 +441,7 @@ static u32 pick_candidates(struct pcache_wb *wb)
 		if (smp_load_acquire(&rt->state) != PCACHE_RT_CLOSED ||
 		    atomic_read(&rt->pending))
 			continue;
-		/* pairs with kset_sealed(): wb_seq is set before pending drops */
+		/* pairs with kset_unpin(): wb_seq is set before pending drops */
 		smp_rmb();
 		if (pcache_seq_after(atomic64_read(&rt->wb_seq), dirty))
 			continue;

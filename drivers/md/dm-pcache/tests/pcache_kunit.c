@@ -562,6 +562,27 @@ static void wb_run_test(struct kunit *test)
 	tree_free(f);
 }
 
+/* What a seal journals of an open key: the pieces still indexed */
+static void next_of_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+	struct pcache_key_info p;
+
+	put(f, 0, 32, 5, PCACHE_KEY_DIRTY);
+	put(f, 8, 8, 6, PCACHE_KEY_DIRTY);	/* replaced the middle */
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_next_of(&f->t, 0, 32, 5, &p));
+	KUNIT_EXPECT_EQ(test, p.lba, 0);
+	KUNIT_EXPECT_EQ(test, p.sectors, 8);
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_next_of(&f->t, 8, 32, 5, &p));
+	KUNIT_EXPECT_EQ(test, p.lba, 16);
+	KUNIT_EXPECT_EQ(test, p.sectors, 16);
+	KUNIT_EXPECT_EQ(test, p.seg_off, 16 * 512);
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_next_of(&f->t, 32, 64, 5, &p));
+	put(f, 0, 32, 7, PCACHE_KEY_DIRTY);	/* all of it replaced */
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_next_of(&f->t, 0, 32, 5, &p));
+	tree_free(f);
+}
+
 static void evict_test(struct kunit *test)
 {
 	struct tree_fix *f = tree_new(test);
@@ -697,6 +718,7 @@ static struct kunit_case pcache_index_cases[] = {
 	KUNIT_CASE(lookup_test),
 	KUNIT_CASE(wb_run_test),
 	KUNIT_CASE(evict_test),
+	KUNIT_CASE(next_of_test),
 	{}
 };
 

@@ -12,7 +12,7 @@
 require_guest
 trap 'kill $BG 2>/dev/null; dm_cleanup' EXIT
 ktap_print_header
-ktap_set_plan 11
+ktap_set_plan 12
 
 DEV=/dev/mapper/pcb
 FIOW=(fio --name=w --ioengine=libaio --direct=1 --rw=randwrite --bs=4k
@@ -70,7 +70,9 @@ rc=$?
 [ $rc -eq 0 ] || ktap_print_msg "$(tail -n 5 /tmp/wb02.bg)"
 check "fio verify across suspend/resume and reload" test $rc -eq 0
 
-# the cache device is bound to its backing device while loaded
+# the cache device belongs to one pcache device while loaded
+check "a second device with the same devices is refused" \
+	sh -c "! dmsetup create pcx --table '$table' 2> /dev/null"
 other=$(pcache_table "$PMEM" /dev/vdb)
 if [ -b /dev/vdb ]; then
 	check "a second table on the same cache device is refused" \
