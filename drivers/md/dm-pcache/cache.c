@@ -75,40 +75,59 @@ static void kset_reset(struct pcache_kset_onmedia *ks)
 	memset(ks, 0, sizeof(*ks));
 }
 
+typedef void (*data_key_fn)(struct pcache_cache *c,
+			    const struct pcache_key_info *k, u64 kset_seq,
+			    void *ctx);
+
+/* Call @fn for every key of @ks that points at data (not a tombstone). */
+static void each_data_key(struct pcache_cache *c,
+			  const struct pcache_kset_onmedia *ks, data_key_fn fn,
+			  void *ctx)
+{
+	u32 i, count = le16_to_cpu(ks->count);
+	struct pcache_key_info k;
+
+	for (i = 0; i < count; i++) {
+		pcache_key_decode(&ks->keys[i], &k);
+		if (!(k.flags & PCACHE_KEY_TOMBSTONE))
+			fn(c, &k, le64_to_cpu(ks->seq), ctx);
+	}
+}
+
+static void key_journaled(struct pcache_cache *c,
+			  const struct pcache_key_info *k, u64 kset_seq,
+			  void *ctx)
+{
+	u64 *dirty = ctx;
+
+	atomic64_max(&c->segrt[k->seg].wb_seq, kset_seq + 1);
+	if (k->flags & PCACHE_KEY_DIRTY)
+		*dirty += (u64)k->sectors << SECTOR_SHIFT;
+}
+
 /* A kset is in the journal: its segments are needed until written back. */
 static void kset_journaled(struct pcache_cache *c,
 			   const struct pcache_kset_onmedia *ks)
 {
-	u64 seq = le64_to_cpu(ks->seq), dirty = 0;
-	struct pcache_key_info k;
-	u32 i, count = le16_to_cpu(ks->count);
+	u64 dirty = 0;
 
-	for (i = 0; i < count; i++) {
-		pcache_key_decode(&ks->keys[i], &k);
-		if (k.flags & PCACHE_KEY_TOMBSTONE)
-			continue;
-		atomic64_max(&c->segrt[k.seg].wb_seq, seq + 1);
-		if (k.flags & PCACHE_KEY_DIRTY)
-			dirty += (u64)k.sectors << SECTOR_SHIFT;
-	}
+	each_data_key(c, ks, key_journaled, &dirty);
 	atomic64_add(dirty, &c->dirty_bytes);
+}
+
+static void key_unpin(struct pcache_cache *c, const struct pcache_key_info *k,
+		      u64 kset_seq, void *ctx)
+{
+	/* GC reads pending, then wb_seq */
+	smp_mb__before_atomic();
+	atomic_dec(&c->segrt[k->seg].pending);
 }
 
 /* An open kset was sealed: its keys no longer pin their segments. */
 static void kset_unpin(struct pcache_cache *c,
 		       const struct pcache_kset_onmedia *ks)
 {
-	struct pcache_key_info k;
-	u32 i, count = le16_to_cpu(ks->count);
-
-	for (i = 0; i < count; i++) {
-		pcache_key_decode(&ks->keys[i], &k);
-		if (k.flags & PCACHE_KEY_TOMBSTONE)
-			continue;
-		/* GC reads pending, then wb_seq */
-		smp_mb__before_atomic();
-		atomic_dec(&c->segrt[k.seg].pending);
-	}
+	each_data_key(c, ks, key_unpin, NULL);
 }
 
 static int seal_add(struct pcache_cache *c, const struct pcache_key_info *k)
@@ -156,7 +175,7 @@ static int seal_key(struct pcache_cache *c, const struct pcache_key_info *k)
 }
 
 /*
- * Seal one open kset, if it holds keys.  Caller holds its lock.
+ * Sealing one open kset (caller holds its lock).
  *
  * Only what the index still holds of each key is journaled.  A part that
  * a newer write replaced while the key was still open belongs to the same
@@ -164,16 +183,13 @@ static int seal_key(struct pcache_cache *c, const struct pcache_key_info *k)
  * needs it; journaled, it could come back in a replay that starts after
  * the newer key's kset, once GC has moved the key tail past it.
  */
-static int seal_locked(struct pcache_cache *c, struct pcache_open_kset *o)
+static int seal_pieces(struct pcache_cache *c,
+		       const struct pcache_kset_onmedia *in)
 {
-	struct pcache_kset_onmedia *in = o->ks;
 	struct pcache_key_info k;
 	u32 i, count = le16_to_cpu(in->count);
 	int ret = 0;
 
-	if (!count)
-		return 0;
-	mutex_lock(&c->seal_lock);
 	kset_reset(c->seal_ks);
 	for (i = 0; i < count && !ret; i++) {
 		pcache_key_decode(&in->keys[i], &k);
@@ -184,11 +200,37 @@ static int seal_locked(struct pcache_cache *c, struct pcache_open_kset *o)
 		if (!ret)
 			kset_journaled(c, c->seal_ks);
 	}
+	return ret;
+}
+
+#define PCACHE_SEAL_TRIES	300	/* 30 s of waiting for GC */
+
+static int seal_locked(struct pcache_cache *c, struct pcache_open_kset *o)
+{
+	int tries, ret;
+
+	if (!o->ks->count)
+		return 0;
+	mutex_lock(&c->seal_lock);
+	/*
+	 * A journal without a free segment waits for GC: keys that are not
+	 * journaled would never be written back.  Pieces appended before
+	 * the failure are appended again: the same keys twice are harmless.
+	 */
+	for (tries = 0; ; tries++) {
+		ret = seal_pieces(c, o->ks);
+		if (ret != -ENOSPC || tries == PCACHE_SEAL_TRIES)
+			break;
+		kick_gc(c);
+		wait_event_timeout(c->space_wait,
+				   pcache_segalloc_used(&c->sa) < c->sa.count,
+				   HZ / 10);
+	}
 	mutex_unlock(&c->seal_lock);
 	if (ret)
 		pcache_err_limit(c->name, "journal full: keys not persisted");
-	kset_unpin(c, in);
-	kset_reset(in);
+	kset_unpin(c, o->ks);
+	kset_reset(o->ks);
 	return ret;
 }
 

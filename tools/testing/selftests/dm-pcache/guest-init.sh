@@ -51,6 +51,8 @@ mount_shares() {
 	local opts=trans=virtio,version=9p2000.L,msize=262144,cache=none
 
 	mount -t 9p -o "$opts" work /run/vmtest/work || return 1
+	# the host retries a boot that died before this point
+	: > /run/vmtest/work/init_started
 	# shellcheck disable=SC1091
 	. /run/vmtest/work/guest.env || return 1
 	mkdir -p "$REPO" 2>/dev/null

@@ -327,6 +327,14 @@ main() {
 	prepare_images
 	write_guest_env
 	run_qemu
+	# Under TCG a boot very rarely dies before init runs (console ends
+	# in early x86 setup): nothing of ours ran yet, so boot once more.
+	if [ "$KILLED" -eq 0 ] && [ ! -f "$WORK/init_started" ]; then
+		note "the guest died before init started; console log tail:"
+		tail -n 5 "$WORK/console.log" >&2
+		note "booting once more"
+		run_qemu
+	fi
 
 	if [ "$KILLED" -eq 2 ]; then
 		rc=124
