@@ -34,11 +34,6 @@ u64 pcache_data_addr(const struct pcache_cache *c, u32 seg, u32 off)
 	return c->super->geo.data_off + (u64)seg * PCACHE_SEG_SIZE + off;
 }
 
-static u64 data_addr(const struct pcache_cache *c, u32 seg, u32 off)
-{
-	return pcache_data_addr(c, seg, off);
-}
-
 /**
  * pcache_gc_wanted() - should segments be reclaimed now
  * @c: cache
@@ -533,7 +528,7 @@ int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
 
 	int ret;
 
-	k.crc = copy_from_bio(c, bio, bio->bi_iter, data_addr(c, r->seg, r->off));
+	k.crc = copy_from_bio(c, bio, bio->bi_iter, pcache_data_addr(c, r->seg, r->off));
 	if (c->data_crc)
 		k.flags |= PCACHE_KEY_CRC;
 	pcache_pmem_persist();
@@ -651,7 +646,7 @@ static void fill_piece(struct pcache_cache *c, struct bio *bio,
 	struct pcache_key *n;
 
 	it.bi_size = r->sectors << SECTOR_SHIFT;
-	k->crc = copy_from_bio(c, bio, it, data_addr(c, r->seg, r->off));
+	k->crc = copy_from_bio(c, bio, it, pcache_data_addr(c, r->seg, r->off));
 	k->flags = c->data_crc ? PCACHE_KEY_CRC : 0;
 	pcache_pmem_persist();
 	n = mempool_alloc(&c->idx.pool, GFP_NOIO);
@@ -760,7 +755,7 @@ bool pcache_read_lookup(struct pcache_cache *c, u64 lba, u32 sectors,
 static int key_crc(struct pcache_cache *c, const struct pcache_key_info *k,
 		   u32 *crc)
 {
-	u64 addr = data_addr(c, k->seg, k->seg_off);
+	u64 addr = pcache_data_addr(c, k->seg, k->seg_off);
 	u32 left = k->sectors << SECTOR_SHIFT, n;
 	u8 buf[256];
 	int ret;
@@ -868,7 +863,7 @@ int pcache_read_copy(struct pcache_cache *c, struct bio *bio, u64 lba,
 			return bad_data(c, hit, "CRC mismatch");
 		}
 	}
-	if (copy_to_bio(c, bio, data_addr(c, hit->seg, hit->seg_off) + off)) {
+	if (copy_to_bio(c, bio, pcache_data_addr(c, hit->seg, hit->seg_off) + off)) {
 		this_cpu_inc(c->stats->media_errors);
 		return bad_data(c, hit, "media error");
 	}

@@ -98,18 +98,6 @@ void pcache_segalloc_put(struct pcache_segalloc *sa, u32 seg)
 }
 
 /**
- * pcache_segalloc_in_use() - is a segment taken
- * @sa: allocator
- * @seg: segment
- *
- * Return: true if it is.
- */
-bool pcache_segalloc_in_use(struct pcache_segalloc *sa, u32 seg)
-{
-	return seg < sa->count && test_bit(seg, sa->map);
-}
-
-/**
  * pcache_segalloc_used() - segments in use
  * @sa: allocator
  *

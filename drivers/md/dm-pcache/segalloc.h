@@ -31,7 +31,6 @@ void pcache_segalloc_exit(struct pcache_segalloc *sa);
 int pcache_segalloc_get(struct pcache_segalloc *sa, u32 reserve, u32 *seg);
 void pcache_segalloc_mark(struct pcache_segalloc *sa, u32 seg);
 void pcache_segalloc_put(struct pcache_segalloc *sa, u32 seg);
-bool pcache_segalloc_in_use(struct pcache_segalloc *sa, u32 seg);
 u32 pcache_segalloc_used(struct pcache_segalloc *sa);
 
 #endif /* _PCACHE_SEGALLOC_H */
