@@ -74,8 +74,8 @@ typedef void (*data_key_fn)(struct pcache_cache *c,
 			    const struct pcache_key_info *k, u64 kset_seq,
 			    void *ctx);
 
-/* Call @fn for every key of @ks that points at data (not a tombstone). */
-static void each_data_key(struct pcache_cache *c,
+/* Call @fn for every key of @ks that stays in the index (not a tombstone). */
+static void each_live_key(struct pcache_cache *c,
 			  const struct pcache_kset_onmedia *ks, data_key_fn fn,
 			  void *ctx)
 {
@@ -95,7 +95,8 @@ static void key_journaled(struct pcache_cache *c,
 {
 	u64 *dirty = ctx;
 
-	atomic64_max(&c->segrt[k->seg].wb_seq, kset_seq + 1);
+	if (pcache_key_has_data(k))
+		atomic64_max(&c->segrt[k->seg].wb_seq, kset_seq + 1);
 	if (k->flags & PCACHE_KEY_DIRTY)
 		*dirty += (u64)k->sectors << SECTOR_SHIFT;
 }
@@ -106,13 +107,15 @@ static void kset_journaled(struct pcache_cache *c,
 {
 	u64 dirty = 0;
 
-	each_data_key(c, ks, key_journaled, &dirty);
+	each_live_key(c, ks, key_journaled, &dirty);
 	atomic64_add(dirty, &c->dirty_bytes);
 }
 
 static void key_unpin(struct pcache_cache *c, const struct pcache_key_info *k,
 		      u64 kset_seq, void *ctx)
 {
+	if (!pcache_key_has_data(k))
+		return;
 	/* GC reads pending, then wb_seq */
 	smp_mb__before_atomic();
 	atomic_dec(&c->segrt[k->seg].pending);
@@ -122,7 +125,7 @@ static void key_unpin(struct pcache_cache *c, const struct pcache_key_info *k,
 static void kset_unpin(struct pcache_cache *c,
 		       const struct pcache_kset_onmedia *ks)
 {
-	each_data_key(c, ks, key_unpin, NULL);
+	each_live_key(c, ks, key_unpin, NULL);
 }
 
 static int seal_add(struct pcache_cache *c, const struct pcache_key_info *k)
@@ -200,6 +203,35 @@ static int seal_pieces(struct pcache_cache *c,
 
 #define PCACHE_SEAL_TRIES	300	/* 30 s of waiting for GC */
 
+/* The open kset's keys are in the journal (or given up): empty it. */
+static void seal_done(struct pcache_cache *c, struct pcache_open_kset *o)
+{
+	kset_unpin(c, o->ks);
+	kset_reset(o->ks);
+	/* pairs with pcache_all_clean(): dirty_bytes before the count drops */
+	smp_wmb();
+	WRITE_ONCE(o->dirty, 0);
+}
+
+/*
+ * Seal without waiting, for GC: it must never wait for the journal, which
+ * may be waiting for GC.  On failure the kset stays open as it was, for a
+ * later seal that may wait.
+ */
+static int seal_try(struct pcache_cache *c, struct pcache_open_kset *o)
+{
+	int ret;
+
+	if (!mutex_trylock(&c->seal_lock))
+		return -EBUSY;
+	ret = seal_pieces(c, o->ks);
+	mutex_unlock(&c->seal_lock);
+	if (ret)
+		return -EBUSY;
+	seal_done(c, o);
+	return 0;
+}
+
 static int seal_locked(struct pcache_cache *c, struct pcache_open_kset *o)
 {
 	int tries, ret;
@@ -224,8 +256,7 @@ static int seal_locked(struct pcache_cache *c, struct pcache_open_kset *o)
 	mutex_unlock(&c->seal_lock);
 	if (ret)
 		pcache_err_limit(c->name, "journal full: keys not persisted");
-	kset_unpin(c, o->ks);
-	kset_reset(o->ks);
+	seal_done(c, o);
 	return ret;
 }
 
@@ -259,25 +290,32 @@ static void seal_work_fn(struct work_struct *w)
 	pcache_cache_flush(c);
 }
 
+/* Add a key to an open kset with room (caller holds its lock). */
+static void open_add(struct pcache_cache *c, struct pcache_open_kset *o,
+		     const struct pcache_key_info *k)
+{
+	u16 count = le16_to_cpu(o->ks->count);
+
+	pcache_key_encode(&o->ks->keys[count], k);
+	o->ks->count = cpu_to_le16(count + 1);
+	if (pcache_key_has_data(k))
+		atomic_inc(&c->segrt[k->seg].pending);
+	if (k->flags & PCACHE_KEY_DIRTY)
+		WRITE_ONCE(o->dirty, o->dirty + 1);
+}
+
 /* Add journal copies of keys to this CPU's open kset; seal on FUA. */
 static int journal_keys(struct pcache_cache *c,
 			const struct pcache_key_info *k, int n, bool fua)
 {
 	struct pcache_open_kset *o = per_cpu_ptr(c->open, raw_smp_processor_id());
 	int i, ret = 0;
-	u16 count;
 
 	mutex_lock(&o->lock);
 	for (i = 0; i < n && !ret; i++) {
-		count = le16_to_cpu(o->ks->count);
-		if (count == PCACHE_KSET_MAX_KEYS) {
+		if (le16_to_cpu(o->ks->count) == PCACHE_KSET_MAX_KEYS)
 			ret = seal_locked(c, o);
-			count = 0;
-		}
-		pcache_key_encode(&o->ks->keys[count], &k[i]);
-		o->ks->count = cpu_to_le16(count + 1);
-		if (!(k[i].flags & PCACHE_KEY_TOMBSTONE))
-			atomic_inc(&c->segrt[k[i].seg].pending);
+		open_add(c, o, &k[i]);
 	}
 	if (fua && !ret)
 		ret = seal_locked(c, o);
@@ -301,7 +339,8 @@ static bool replaces_data(struct pcache_subtree *t, u64 lba, u64 end)
 	struct pcache_key_info hit;
 	u64 run;
 
-	return pcache_subtree_lookup(t, lba, end, &hit, &run) || run < end;
+	return pcache_subtree_lookup(t, lba, end, &hit, &run, false) ||
+	       run < end;
 }
 
 /* Insert the part of @k inside one stripe; @out gets its journal copy. */
@@ -324,7 +363,7 @@ static void index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 	spin_unlock(&t->lock);
 	if (spare)
 		mempool_free(spare, &c->idx.pool);
-	if (hit && !(k->flags & PCACHE_KEY_TOMBSTONE))
+	if (hit && pcache_key_has_data(k))
 		this_cpu_inc(c->stats->write_hits);
 	*out = *k;
 }
@@ -563,6 +602,56 @@ int pcache_write_invalidate(struct pcache_cache *c, u64 lba, u32 sectors,
 }
 
 /**
+ * pcache_write_zeroes() - cache a discard or write-zeroes of a range
+ * @c: cache
+ * @lba: first sector
+ * @sectors: length
+ * @discard: a discard: written back as one, not as zeroes
+ * @fua: the key must be durable when this returns
+ *
+ * The range becomes a dirty zero key: reads of it return zeroes, and
+ * writeback applies it to the backing device in journal order, after every
+ * older write of the range, so a discard never overtakes such a write.
+ *
+ * Return: 0 or -ENOSPC if the journal had no room for a FUA key.
+ */
+int pcache_write_zeroes(struct pcache_cache *c, u64 lba, u32 sectors,
+			bool discard, bool fua)
+{
+	struct pcache_key_info k = {
+		.lba = lba,
+		.sectors = sectors,
+		.flags = PCACHE_KEY_ZERO | PCACHE_KEY_DIRTY,
+	};
+
+	if (discard)
+		k.flags |= PCACHE_KEY_DISCARD;
+	return commit_key(c, k, fua);
+}
+
+/**
+ * pcache_all_clean() - does the cache hold nothing dirty
+ * @c: cache
+ *
+ * Dirty keys are counted in dirty_bytes once sealed; until then in their
+ * open kset's dirty count.  A seal adds to dirty_bytes before it clears
+ * that count, so no dirty key completed before the call can be missed.
+ *
+ * Return: true if no dirty data is sealed, open or being written back.
+ */
+bool pcache_all_clean(struct pcache_cache *c)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		if (READ_ONCE(per_cpu_ptr(c->open, cpu)->dirty))
+			return false;
+	/* pairs with seal_locked(): a count seen dropped was added here */
+	smp_rmb();
+	return !atomic64_read(&c->dirty_bytes);
+}
+
+/**
  * pcache_bypass_start() - a write goes around the cache
  * @c: cache
  *
@@ -696,6 +785,108 @@ void pcache_read_fill(struct pcache_cache *c, struct bio *bio,
 	}
 }
 
+/* Copy @bytes of cached data from @src to @dst through @buf. */
+static int copy_pmem(struct pcache_cache *c, u64 dst, u64 src, u32 bytes,
+		     void *buf)
+{
+	u32 n;
+	int ret;
+
+	while (bytes) {
+		n = min_t(u32, bytes, PCACHE_MOVE_BUF);
+		ret = pcache_pmem_read(c->pm, src, buf, n);
+		if (ret)
+			return ret;
+		pcache_pmem_write(c->pm, dst, buf, n);
+		src += n;
+		dst += n;
+		bytes -= n;
+	}
+	return 0;
+}
+
+/*
+ * Point the index at the copy and journal it.  GC must not wait for the
+ * journal (a full journal waits for GC): an open kset that is busy, or
+ * full and cannot be sealed at once, leaves the key where it was.
+ */
+static int move_commit(struct pcache_cache *c, const struct pcache_key_info *k,
+		       const struct pcache_key_info *n)
+{
+	struct pcache_open_kset *o = per_cpu_ptr(c->open, raw_smp_processor_id());
+	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
+	int ret = -EBUSY;
+	bool moved;
+
+	if (!mutex_trylock(&o->lock))
+		return ret;
+	if (le16_to_cpu(o->ks->count) < PCACHE_KSET_MAX_KEYS ||
+	    !seal_try(c, o)) {
+		spin_lock(&t->lock);
+		moved = pcache_subtree_move(t, k, n->seg, n->seg_off, n->gen);
+		spin_unlock(&t->lock);
+		ret = -ESTALE;
+		if (moved) {
+			open_add(c, o, n);
+			ret = 0;
+		}
+	}
+	mutex_unlock(&o->lock);
+	if (!ret)
+		queue_delayed_work(c->wq, &c->seal_work, PCACHE_SEAL_INTERVAL);
+	return ret;
+}
+
+/**
+ * pcache_key_move() - keep recently read clean data: copy it to a data head
+ * @c: cache
+ * @k: a clean key as found in the index, at most PCACHE_MOVE_MAX bytes
+ * @buf: PCACHE_MOVE_BUF bytes of bounce buffer
+ *
+ * The copy keeps the key's sequence number and is journaled as a clean
+ * key, so the old segment can be reclaimed and a replay rebuilds the same
+ * index whichever of the two copies it meets.
+ *
+ * Return: 0 if the key moved; -ENOSPC when no space is free; -EAGAIN when
+ * the copy would land in the key's own segment; -EBUSY when the journal
+ * could not take it without waiting; -ESTALE when the key changed
+ * meanwhile; -EIO on a media error.
+ */
+int pcache_key_move(struct pcache_cache *c, const struct pcache_key_info *k,
+		    void *buf)
+{
+	struct pcache_key_info n = *k;
+	struct pcache_wres r;
+	int ret;
+
+	/* reserve() leaves the journal's segments alone */
+	if (reserve(c, k->sectors, &r))
+		return -ENOSPC;
+	/* a head segment that ends too soon leaves a little unused */
+	if (r.sectors < k->sectors)
+		ret = -ENOSPC;
+	else if (r.seg == k->seg)
+		ret = -EAGAIN;	/* it would be evicted with its segment */
+	else
+		ret = copy_pmem(c, pcache_data_addr(c, r.seg, r.off),
+				pcache_data_addr(c, k->seg, k->seg_off),
+				k->sectors << SECTOR_SHIFT, buf);
+	if (ret)
+		goto out;
+	pcache_pmem_persist();
+	n.seg = r.seg;
+	n.seg_off = r.off;
+	n.gen = (u32)c->super->segs[r.seg].info.gen;
+	n.flags &= ~PCACHE_KEY_HIT;
+	ret = move_commit(c, k, &n);
+	if (!ret)
+		this_cpu_add(c->stats->kept_bytes,
+			     (u64)k->sectors << SECTOR_SHIFT);
+out:
+	reserve_done(c, &r);
+	return ret;
+}
+
 /**
  * pcache_stats_sum() - add up the per-CPU counters
  * @c: cache
@@ -718,6 +909,8 @@ void pcache_stats_sum(struct pcache_cache *c, struct pcache_stats *sum)
 		sum->space_waits += s->space_waits;
 		sum->media_errors += s->media_errors;
 		sum->crc_errors += s->crc_errors;
+		sum->bypass_bytes += s->bypass_bytes;
+		sum->kept_bytes += s->kept_bytes;
 	}
 }
 
@@ -739,7 +932,7 @@ bool pcache_read_lookup(struct pcache_cache *c, u64 lba, u32 sectors,
 	bool ret;
 
 	spin_lock(&t->lock);
-	ret = pcache_subtree_lookup(t, lba, end, hit, &run_end);
+	ret = pcache_subtree_lookup(t, lba, end, hit, &run_end, true);
 	spin_unlock(&t->lock);
 	*run = run_end - lba;
 	if (*run < sectors)
@@ -853,6 +1046,11 @@ int pcache_read_copy(struct pcache_cache *c, struct bio *bio, u64 lba,
 	u64 off = (lba - hit->lba) << SECTOR_SHIFT;
 	u32 crc;
 
+	if (hit->flags & PCACHE_KEY_ZERO) {
+		zero_fill_bio(bio);
+		this_cpu_add(c->stats->cache_bytes, bio->bi_iter.bi_size);
+		return 0;
+	}
 	if (hit->flags & PCACHE_KEY_CRC) {
 		if (key_crc(c, hit, &crc)) {
 			this_cpu_inc(c->stats->media_errors);
@@ -912,7 +1110,7 @@ static int replay_key(void *ctx, const struct pcache_key_info *key,
 
 	if (pcache_seq_after(k.seq, atomic64_read(&c->key_seq)))
 		atomic64_set(&c->key_seq, k.seq);
-	if (!(k.flags & PCACHE_KEY_TOMBSTONE) &&
+	if (pcache_key_has_data(&k) &&
 	    k.gen != (u32)c->super->segs[k.seg].info.gen) {
 		rc->skipped++;
 		return 0;
@@ -926,7 +1124,8 @@ static int replay_key(void *ctx, const struct pcache_key_info *key,
 		k.flags &= ~PCACHE_KEY_DIRTY;
 	else if (k.flags & PCACHE_KEY_DIRTY)
 		atomic64_add((u64)k.sectors << SECTOR_SHIFT, &c->dirty_bytes);
-	atomic64_max(&c->segrt[k.seg].wb_seq, kset_seq + 1);
+	if (pcache_key_has_data(&k))
+		atomic64_max(&c->segrt[k.seg].wb_seq, kset_seq + 1);
 	return split_at_stripes(c, k, replay_piece_cb, NULL);
 }
 
@@ -941,10 +1140,12 @@ static u64 account_keys(struct pcache_cache *c)
 	for (i = 0; i < c->idx.nr; i++) {
 		for (n = rb_first(&c->idx.trees[i].root); n; n = rb_next(n)) {
 			e = rb_entry(n, struct pcache_key, node);
-			pcache_segalloc_mark(&c->sa, e->k.seg);
-			c->segrt[e->k.seg].state = PCACHE_RT_CLOSED;
 			if (e->k.flags & PCACHE_KEY_DIRTY)
 				dirty += e->k.sectors;
+			if (!pcache_key_has_data(&e->k))
+				continue;
+			pcache_segalloc_mark(&c->sa, e->k.seg);
+			c->segrt[e->k.seg].state = PCACHE_RT_CLOSED;
 		}
 	}
 	return dirty << SECTOR_SHIFT;
@@ -1052,6 +1253,7 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 	c->pm = pm;
 	c->super = super;
 	c->data_crc = super->set.data_crc;
+	c->replacement = PCACHE_REPL_CLOCK;
 	atomic64_set(&c->key_seq, 0);
 	atomic_set(&c->bypass_inflight, 0);
 	atomic64_set(&c->bypass_gen, 0);

@@ -25,6 +25,15 @@ struct pcache_pmem;
 
 #define PCACHE_SEAL_INTERVAL	HZ	/* open ksets are sealed within 1 s */
 #define PCACHE_JOURNAL_RESERVE	2	/* segments kept free for the journal */
+#define PCACHE_MOVE_MAX		(256 << 10)	/* largest key GC keeps by copying */
+#define PCACHE_MOVE_BUF		4096
+
+/* What GC evicts at the key tail (pcache_cache.replacement) */
+enum {
+	PCACHE_REPL_FIFO,	/* everything, oldest first */
+	PCACHE_REPL_CLOCK,	/* keeps clean data read since it was cached */
+	PCACHE_REPL_MAX = PCACHE_REPL_CLOCK,
+};
 
 /**
  * struct pcache_head - a per-CPU place where written data goes
@@ -42,10 +51,12 @@ struct pcache_head {
  * struct pcache_open_kset - keys not yet in the journal, per CPU
  * @lock: protects @ks
  * @ks: the kset being filled (PCACHE_KSET_MAX_SIZE bytes)
+ * @dirty: dirty keys in @ks (read without the lock by pcache_all_clean())
  */
 struct pcache_open_kset {
 	struct mutex lock;
 	struct pcache_kset_onmedia *ks;
+	u32 dirty;
 };
 
 /**
@@ -92,6 +103,9 @@ struct pcache_seg_rt {
  * @space_waits: writes that had to wait for a free segment
  * @media_errors: pmem media errors met by reads
  * @crc_errors: cached data whose CRC did not match
+ * @bypass_bytes: bytes of sequential streams past the cutoff that were not
+ *		  cached
+ * @kept_bytes: clean bytes GC kept, because they were read, by moving them
  */
 struct pcache_stats {
 	u64 read_hits;
@@ -103,6 +117,8 @@ struct pcache_stats {
 	u64 space_waits;
 	u64 media_errors;
 	u64 crc_errors;
+	u64 bypass_bytes;
+	u64 kept_bytes;
 };
 
 /**
@@ -133,6 +149,7 @@ struct pcache_stats {
  * @wq: workqueue of the seal timer
  * @seal_work: seals open ksets PCACHE_SEAL_INTERVAL after a key arrives
  * @data_crc: keys carry a CRC of their data
+ * @replacement: PCACHE_REPL_*
  */
 struct pcache_cache {
 	const char *name;
@@ -157,6 +174,7 @@ struct pcache_cache {
 	struct workqueue_struct *wq;
 	struct delayed_work seal_work;
 	bool data_crc;
+	int replacement;
 };
 
 int pcache_cache_start(struct pcache_cache *c, const char *name,
@@ -170,6 +188,9 @@ int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
 			const struct pcache_wres *r, bool fua);
 int pcache_write_invalidate(struct pcache_cache *c, u64 lba, u32 sectors,
 			    bool fua);
+int pcache_write_zeroes(struct pcache_cache *c, u64 lba, u32 sectors,
+			bool discard, bool fua);
+bool pcache_all_clean(struct pcache_cache *c);
 u64 pcache_bypass_start(struct pcache_cache *c);
 void pcache_bypass_end(struct pcache_cache *c);
 bool pcache_bypass_idle(struct pcache_cache *c, u64 *gen);
@@ -180,6 +201,8 @@ bool pcache_read_lookup(struct pcache_cache *c, u64 lba, u32 sectors,
 void pcache_read_fill(struct pcache_cache *c, struct bio *bio,
 		      struct bvec_iter iter, u64 lba, u64 fill_seq);
 void pcache_stats_sum(struct pcache_cache *c, struct pcache_stats *sum);
+int pcache_key_move(struct pcache_cache *c, const struct pcache_key_info *k,
+		    void *buf);
 int pcache_read_copy(struct pcache_cache *c, struct bio *bio, u64 lba,
 		     const struct pcache_key_info *hit);
 
@@ -202,6 +225,16 @@ static inline int pcache_read_lock(struct pcache_cache *c)
 static inline void pcache_read_unlock(struct pcache_cache *c, int idx)
 {
 	srcu_read_unlock(&c->srcu, idx);
+}
+
+/**
+ * pcache_count_bypass() - count bytes the sequential cutoff kept out
+ * @c: cache
+ * @bytes: how many
+ */
+static inline void pcache_count_bypass(struct pcache_cache *c, u32 bytes)
+{
+	this_cpu_add(c->stats->bypass_bytes, bytes);
 }
 
 int pcache_key_verify(struct pcache_cache *c, const struct pcache_key_info *k);

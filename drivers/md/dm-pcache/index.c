@@ -39,7 +39,7 @@ void pcache_key_trim_front(struct pcache_key_info *k, u64 start)
 
 	k->lba = start;
 	k->sectors -= cut;
-	if (!(k->flags & PCACHE_KEY_TOMBSTONE))
+	if (pcache_key_has_data(k))
 		k->seg_off += cut << SECTOR_SHIFT;
 	k->flags &= ~PCACHE_KEY_CRC;
 }
@@ -201,11 +201,12 @@ int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
  * @end: end of the range of interest (within the subtree's stripe)
  * @hit: on a hit, the whole key that covers @lba
  * @run_end: end of the hit, or of the miss up to the next key
+ * @touch: a read: mark the key as read (PCACHE_KEY_HIT)
  *
  * Return: true on a hit.
  */
 bool pcache_subtree_lookup(struct pcache_subtree *t, u64 lba, u64 end,
-			   struct pcache_key_info *hit, u64 *run_end)
+			   struct pcache_key_info *hit, u64 *run_end, bool touch)
 {
 	struct rb_node *node = first_ending_after(t, lba);
 	struct pcache_key *e;
@@ -218,9 +219,28 @@ bool pcache_subtree_lookup(struct pcache_subtree *t, u64 lba, u64 end,
 		*run_end = min(end, e->k.lba);
 		return false;
 	}
+	/* second chance for GC; the bit is never journaled */
+	if (touch)
+		e->k.flags |= PCACHE_KEY_HIT;
 	*hit = e->k;
 	*run_end = min(end, key_end(&e->k));
 	return true;
+}
+
+/* The key that starts at @k's sector with its sequence and length, or NULL */
+static struct pcache_key *find_exact(struct pcache_subtree *t,
+				     const struct pcache_key_info *k)
+{
+	struct rb_node *node = first_ending_after(t, k->lba);
+	struct pcache_key *e;
+
+	if (!node)
+		return NULL;
+	e = rb_entry(node, struct pcache_key, node);
+	if (e->k.lba != k->lba || e->k.seq != k->seq ||
+	    e->k.sectors != k->sectors)
+		return NULL;
+	return e;
 }
 
 /**
@@ -234,14 +254,9 @@ bool pcache_subtree_lookup(struct pcache_subtree *t, u64 lba, u64 end,
 bool pcache_subtree_drop(struct pcache_subtree *t,
 			 const struct pcache_key_info *k, mempool_t *pool)
 {
-	struct rb_node *node = first_ending_after(t, k->lba);
-	struct pcache_key *e;
+	struct pcache_key *e = find_exact(t, k);
 
-	if (!node)
-		return false;
-	e = rb_entry(node, struct pcache_key, node);
-	if (e->k.lba != k->lba || e->k.seq != k->seq ||
-	    e->k.sectors != k->sectors)
+	if (!e)
 		return false;
 	rb_erase(&e->node, &t->root);
 	mempool_free(e, pool);
@@ -348,15 +363,17 @@ void pcache_subtree_mark_clean(struct pcache_subtree *t, u64 lba, u64 end,
  * @lba: first sector of the journaled key
  * @end: sector after it
  * @seq: its sequence number
+ * @seg: its data segment (0 for a key without data)
  * @pool: where removed keys go
  *
  * Every clean key of sequence @seq that overlaps the range goes whole:
- * dropping clean data is always safe, and needs no split.  Dirty keys stay.
+ * dropping clean data is always safe, and needs no split.  Dirty keys stay,
+ * and so do pieces that were moved to another segment since.
  *
  * Return: number of keys removed.
  */
 u32 pcache_subtree_evict(struct pcache_subtree *t, u64 lba, u64 end, u64 seq,
-			 mempool_t *pool)
+			 u32 seg, mempool_t *pool)
 {
 	struct rb_node *node = first_ending_after(t, lba), *next;
 	struct pcache_key *e;
@@ -367,13 +384,44 @@ u32 pcache_subtree_evict(struct pcache_subtree *t, u64 lba, u64 end, u64 seq,
 		if (e->k.lba >= end)
 			break;
 		next = rb_next(node);
-		if (e->k.seq != seq || (e->k.flags & PCACHE_KEY_DIRTY))
+		if (e->k.seq != seq || (e->k.flags & PCACHE_KEY_DIRTY) ||
+		    (pcache_key_has_data(&e->k) && e->k.seg != seg))
 			continue;
 		rb_erase(&e->node, &t->root);
 		mempool_free(e, pool);
 		n++;
 	}
 	return n;
+}
+
+/**
+ * pcache_subtree_move() - point a key at a copy of its data
+ * @t: subtree, locked by the caller
+ * @k: the key as it was found, clean
+ * @seg: segment of the copy
+ * @off: byte offset of the copy in @seg
+ * @gen: generation of @seg
+ *
+ * Only a key still in the tree exactly as found moves: one that was
+ * written, trimmed or dropped since keeps what it has, and the copy is
+ * simply not used.  The moved key starts without PCACHE_KEY_HIT.
+ *
+ * Return: true if it moved.
+ */
+bool pcache_subtree_move(struct pcache_subtree *t,
+			 const struct pcache_key_info *k, u32 seg, u32 off,
+			 u32 gen)
+{
+	struct pcache_key *e = find_exact(t, k);
+
+	if (!e || e->k.seg != k->seg || e->k.seg_off != k->seg_off ||
+	    (e->k.flags & PCACHE_KEY_DIRTY))
+		return false;
+	e->k.seg = seg;
+	e->k.seg_off = off;
+	e->k.gen = gen;
+	e->k.flags &= ~PCACHE_KEY_HIT;
+	return true;
 }
 
 /**

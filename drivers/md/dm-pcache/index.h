@@ -22,6 +22,9 @@
 #define PCACHE_STRIPE_SHIFT	15	/* 16 MiB of sectors per subtree */
 #define PCACHE_STRIPE_SECTORS	(1U << PCACHE_STRIPE_SHIFT)
 
+/* In memory only: the key was read since it was made or moved */
+#define PCACHE_KEY_HIT		(1U << 31)
+
 /**
  * struct pcache_key - a key in the index
  * @node: in its subtree, ordered by lba
@@ -74,7 +77,7 @@ int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
 			  pcache_key_alloc_t alloc, void *ctx,
 			  mempool_t *pool);
 bool pcache_subtree_lookup(struct pcache_subtree *t, u64 lba, u64 end,
-			   struct pcache_key_info *hit, u64 *run_end);
+			   struct pcache_key_info *hit, u64 *run_end, bool touch);
 bool pcache_subtree_drop(struct pcache_subtree *t,
 			 const struct pcache_key_info *k, mempool_t *pool);
 bool pcache_subtree_wb_run(struct pcache_subtree *t,
@@ -84,8 +87,11 @@ bool pcache_subtree_next_of(struct pcache_subtree *t, u64 from, u64 end,
 			    u64 seq, struct pcache_key_info *out);
 void pcache_subtree_mark_clean(struct pcache_subtree *t, u64 lba, u64 end,
 			       u64 seq);
+bool pcache_subtree_move(struct pcache_subtree *t,
+			 const struct pcache_key_info *k, u32 seg, u32 off,
+			 u32 gen);
 u32 pcache_subtree_evict(struct pcache_subtree *t, u64 lba, u64 end, u64 seq,
-			 mempool_t *pool);
+			 u32 seg, mempool_t *pool);
 void pcache_subtree_clear(struct pcache_subtree *t, mempool_t *pool);
 
 int pcache_index_init(struct pcache_index *idx, u64 sectors,

@@ -9,16 +9,19 @@
  * Table line:
  *   pcache <cache_dev> <backing_dev> [<#opt_args> <opt> <value> ...]
  * with the options cache_mode writeback|writethrough|writearound|writeonly,
- * data_crc true|false, gc_percent N.
+ * data_crc true|false, gc_percent N, sequential_cutoff SIZE,
+ * replacement clock|fifo.
  */
 #include <linux/blkdev.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string_choices.h>
 
 #include "pcache.h"
 #include "pmem.h"
+#include "seqcut.h"
 #include "super.h"
 #include "writeback.h"
 
@@ -27,6 +30,8 @@
  * @cache_path: cache device argument
  * @backing_path: backing device argument
  * @set: requested settings (defaults where not given)
+ * @seq_cutoff: sequential_cutoff in bytes, 0 for none
+ * @repl: replacement policy, PCACHE_REPL_*
  * @crc_given: data_crc was on the table line
  * @gc_given: gc_percent was on the table line
  * @mode_given: cache_mode was on the table line
@@ -35,9 +40,13 @@ struct pcache_args {
 	const char *cache_path;
 	const char *backing_path;
 	struct pcache_settings set;
+	u64 seq_cutoff;
+	int repl;
 	bool crc_given;
 	bool gc_given;
 	bool mode_given;
+	bool cutoff_given;
+	bool repl_given;
 };
 
 /**
@@ -77,6 +86,10 @@ struct pcache_dev {
  * @backing: the backing device
  * @d: the loaded cache
  * @mode: cache mode of this table, applied when it is resumed
+ * @seq_cutoff: sequential streams longer than this many bytes bypass the
+ *		cache (0: none)
+ * @seq: per-CPU sequential stream detection
+ * @repl: replacement policy of this table, applied when it is resumed
  */
 struct pcache_target {
 	struct dm_target *ti;
@@ -84,6 +97,9 @@ struct pcache_target {
 	struct dm_dev *backing;
 	struct pcache_dev *d;
 	u32 mode;
+	u64 seq_cutoff;
+	struct pcache_seq_cpu __percpu *seq;
+	int repl;
 };
 
 /* Loaded caches, so that a cache device is never loaded twice */
@@ -213,6 +229,60 @@ static int parse_gc(struct dm_target *ti, struct pcache_args *a,
 	return 0;
 }
 
+#define PCACHE_CUTOFF_MAX	(1ULL << 40)
+
+static int parse_cutoff_value(const char *val, u64 *out)
+{
+	char *end;
+	u64 v;
+
+	if (!*val || *val == '-')
+		return -EINVAL;
+	v = memparse(val, &end);
+	if (*end || v > PCACHE_CUTOFF_MAX)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_cutoff(struct dm_target *ti, struct pcache_args *a,
+			const char *val)
+{
+	if (parse_cutoff_value(val, &a->seq_cutoff)) {
+		set_error(ti, "Invalid sequential_cutoff '%s' (bytes, K/M/G suffix, 0 for none, at most 1T)",
+			  val);
+		return -EINVAL;
+	}
+	a->cutoff_given = true;
+	return 0;
+}
+
+static const char * const repl_names[] = {
+	[PCACHE_REPL_FIFO] = "fifo",
+	[PCACHE_REPL_CLOCK] = "clock",
+};
+
+static int parse_repl_value(const char *val, int *out)
+{
+	int i = match_string(repl_names, ARRAY_SIZE(repl_names), val);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = i;
+	return 0;
+}
+
+static int parse_repl(struct dm_target *ti, struct pcache_args *a,
+		      const char *val)
+{
+	if (parse_repl_value(val, &a->repl)) {
+		set_error(ti, "Invalid replacement '%s' (clock or fifo)", val);
+		return -EINVAL;
+	}
+	a->repl_given = true;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*parse)(struct dm_target *ti, struct pcache_args *a,
@@ -222,6 +292,9 @@ static const struct {
 	{ "cache_mode", parse_mode, offsetof(struct pcache_args, mode_given) },
 	{ "data_crc", parse_crc, offsetof(struct pcache_args, crc_given) },
 	{ "gc_percent", parse_gc, offsetof(struct pcache_args, gc_given) },
+	{ "sequential_cutoff", parse_cutoff,
+	  offsetof(struct pcache_args, cutoff_given) },
+	{ "replacement", parse_repl, offsetof(struct pcache_args, repl_given) },
 };
 
 static int parse_opt(struct dm_target *ti, struct pcache_args *a,
@@ -279,6 +352,7 @@ static int parse_table(struct dm_target *ti, struct pcache_args *a,
 	memset(a, 0, sizeof(*a));
 	a->set.cache_mode = PCACHE_MODE_WRITEBACK;
 	a->set.gc_percent = PCACHE_GC_PERCENT_DEF;
+	a->repl = PCACHE_REPL_CLOCK;
 	if (argc < 2) {
 		set_error(ti, "Not enough arguments: need <cache_dev> <backing_dev>");
 		return -EINVAL;
@@ -537,6 +611,14 @@ static int pcache_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -ENOMEM;
 	}
 	pc->ti = ti;
+	pc->seq_cutoff = a.seq_cutoff;
+	pc->repl = a.repl;
+	pc->seq = alloc_percpu(struct pcache_seq_cpu);
+	if (!pc->seq) {
+		ti->error = "Cannot allocate the pcache target";
+		ret = -ENOMEM;
+		goto out_put;
+	}
 	ret = open_devices(pc, &a);
 	if (!ret)
 		ret = check_devices(pc, &a);
@@ -553,12 +635,17 @@ static int pcache_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->per_io_data_size = sizeof(struct pcache_io);
 	ti->num_flush_bios = 1;
 	ti->flush_supported = true;
+	/* the cache takes discards whether or not the backing device does */
+	ti->num_discard_bios = 1;
+	ti->discards_supported = true;
+	ti->num_write_zeroes_bios = 1;
 	return 0;
 
 out_cache:
 	put_cache(pc->d);
 out_put:
 	put_devices(pc);
+	free_percpu(pc->seq);
 	kfree(pc);
 	return ret;
 }
@@ -569,6 +656,7 @@ static void pcache_dtr(struct dm_target *ti)
 
 	put_cache(pc->d);
 	put_devices(pc);
+	free_percpu(pc->seq);
 	kfree(pc);
 }
 
@@ -589,6 +677,19 @@ static int end_bio(struct bio *bio, int err)
 static struct pcache_io *bio_io(struct bio *bio)
 {
 	return dm_per_bio_data(bio, sizeof(struct pcache_io));
+}
+
+/* Is @bio part of a sequential stream past the cutoff? */
+static bool seq_bypass(struct pcache_target *pc, struct bio *bio)
+{
+	u64 cutoff = READ_ONCE(pc->seq_cutoff), bytes;
+
+	if (!cutoff)
+		return false;
+	bytes = pcache_seq_note(get_cpu_ptr(pc->seq), bio->bi_iter.bi_sector,
+				bio->bi_iter.bi_size, jiffies);
+	put_cpu_ptr(pc->seq);
+	return bytes > cutoff;
 }
 
 /* writethrough, writearound: the backing device gets the write */
@@ -671,6 +772,7 @@ static int map_read(struct pcache_target *pc, struct bio *bio)
 {
 	struct pcache_io *io = bio_io(bio);
 	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
+	bool seq = seq_bypass(pc, bio);
 	u64 fill_seq;
 	int ret;
 
@@ -680,12 +782,63 @@ static int map_read(struct pcache_target *pc, struct bio *bio)
 	io->pc = pc;
 	io->lba = lba;
 	io->fill_seq = fill_seq;
-	io->fill = READ_ONCE(pc->d->super.set.cache_mode) !=
+	if (seq)
+		pcache_count_bypass(&pc->d->engine, bio->bi_iter.bi_size);
+	io->fill = !seq && READ_ONCE(pc->d->super.set.cache_mode) !=
 		   PCACHE_MODE_WRITEONLY &&
 		   pcache_bypass_idle(&pc->d->engine, &io->bgen);
 	remap(pc, bio);
 	io->iter = bio->bi_iter;
 	return DM_MAPIO_REMAPPED;
+}
+
+/*
+ * A sequential stream past the cutoff is not cached.  In the modes that
+ * keep dirty data it goes around the cache only while nothing is dirty:
+ * reaching the backing device ahead of older dirty data would break the
+ * journal order that keeps the backing device consistent on its own.
+ */
+static int map_any_write(struct pcache_target *pc, struct bio *bio)
+{
+	struct pcache_cache *c = &pc->d->engine;
+	bool seq = seq_bypass(pc, bio);
+
+	switch (READ_ONCE(pc->d->super.set.cache_mode)) {
+	case PCACHE_MODE_WRITETHROUGH:
+		if (seq)
+			pcache_count_bypass(c, bio->bi_iter.bi_size);
+		return map_write_around(pc, bio, !seq);
+	case PCACHE_MODE_WRITEAROUND:
+		return map_write_around(pc, bio, false);
+	default:
+		if (seq && pcache_all_clean(c)) {
+			pcache_count_bypass(c, bio->bi_iter.bi_size);
+			return map_write_around(pc, bio, false);
+		}
+		return map_write(pc, bio);
+	}
+}
+
+/*
+ * Discard and write-zeroes.  Where the cache may hold dirty data they
+ * become a zero key that writeback applies in journal order; otherwise the
+ * cached copy is forgotten and the bio goes to the backing device.
+ */
+static int map_zeroes(struct pcache_target *pc, struct bio *bio)
+{
+	struct pcache_cache *c = &pc->d->engine;
+	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
+	bool discard = bio_op(bio) == REQ_OP_DISCARD;
+	u32 mode = READ_ONCE(pc->d->super.set.cache_mode);
+
+	if (mode_dirty(mode))
+		return end_bio(bio, pcache_write_zeroes(c, lba, bio_sectors(bio),
+					discard, bio->bi_opf & REQ_FUA) ?
+				    -EIO : 0);
+	if (discard && !bdev_max_discard_sectors(pc->backing->bdev))
+		return end_bio(bio, pcache_write_invalidate(c, lba,
+					bio_sectors(bio), false) ? -EIO : 0);
+	return map_write_around(pc, bio, false);
 }
 
 static int pcache_map(struct dm_target *ti, struct bio *bio)
@@ -707,14 +860,10 @@ static int pcache_map(struct dm_target *ti, struct bio *bio)
 	case REQ_OP_READ:
 		return map_read(pc, bio);
 	case REQ_OP_WRITE:
-		switch (READ_ONCE(pc->d->super.set.cache_mode)) {
-		case PCACHE_MODE_WRITETHROUGH:
-			return map_write_around(pc, bio, true);
-		case PCACHE_MODE_WRITEAROUND:
-			return map_write_around(pc, bio, false);
-		default:
-			return map_write(pc, bio);
-		}
+		return map_any_write(pc, bio);
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		return map_zeroes(pc, bio);
 	default:
 		return end_bio(bio, -EOPNOTSUPP);
 	}
@@ -798,6 +947,7 @@ static void pcache_resume(struct dm_target *ti)
 {
 	struct pcache_target *pc = ti->private;
 
+	WRITE_ONCE(pc->d->engine.replacement, READ_ONCE(pc->repl));
 	pcache_wb_start(&pc->d->wb);
 }
 
@@ -841,10 +991,11 @@ static void status_info(struct pcache_dev *d, char *result,
 	       st.read_hits, st.read_misses, st.read_partial, st.write_hits,
 	       st.cache_bytes, st.fill_bytes, st.space_waits,
 	       st.media_errors, st.crc_errors);
-	DMEMIT(" %llu %llu %llu %llu %s",
+	DMEMIT(" %llu %llu %llu %llu %s %llu %llu",
 	       (u64)atomic64_read(&d->engine.dirty_bytes),
 	       READ_ONCE(d->wb.written), READ_ONCE(d->wb.errors),
-	       READ_ONCE(d->wb.reclaimed), wb_state(&d->wb));
+	       READ_ONCE(d->wb.reclaimed), wb_state(&d->wb),
+	       st.bypass_bytes, st.kept_bytes);
 	*szp = sz;
 }
 
@@ -862,10 +1013,11 @@ static void pcache_status(struct dm_target *ti, status_type_t type,
 		status_info(d, result, maxlen, &sz);
 		break;
 	case STATUSTYPE_TABLE:
-		DMEMIT("%s %s 6 cache_mode %s data_crc %s gc_percent %u",
+		DMEMIT("%s %s 10 cache_mode %s data_crc %s gc_percent %u sequential_cutoff %llu replacement %s",
 		       pc->cache->name, pc->backing->name, mode_name(pc->mode),
 		       str_true_false(d->super.set.data_crc),
-		       d->super.set.gc_percent);
+		       d->super.set.gc_percent, READ_ONCE(pc->seq_cutoff),
+		       repl_names[READ_ONCE(pc->repl)]);
 		break;
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
@@ -918,6 +1070,33 @@ static int message_flush(struct pcache_dev *d, unsigned int argc)
 	return ret;
 }
 
+static int message_cutoff(struct pcache_target *pc, unsigned int argc,
+			  char **argv)
+{
+	u64 v;
+
+	if (argc != 2 || parse_cutoff_value(argv[1], &v)) {
+		pcache_err(pc->d->name, "message sequential_cutoff needs one size (bytes, K/M/G suffix, 0 for none, at most 1T)");
+		return -EINVAL;
+	}
+	WRITE_ONCE(pc->seq_cutoff, v);
+	return 0;
+}
+
+static int message_repl(struct pcache_target *pc, unsigned int argc,
+			char **argv)
+{
+	int v;
+
+	if (argc != 2 || parse_repl_value(argv[1], &v)) {
+		pcache_err(pc->d->name, "message replacement needs clock or fifo");
+		return -EINVAL;
+	}
+	WRITE_ONCE(pc->repl, v);
+	WRITE_ONCE(pc->d->engine.replacement, v);
+	return 0;
+}
+
 static int pcache_message(struct dm_target *ti, unsigned int argc,
 			  char **argv, char *result, unsigned int maxlen)
 {
@@ -927,7 +1106,11 @@ static int pcache_message(struct dm_target *ti, unsigned int argc,
 		return message_gc_percent(pc->d, argc, argv);
 	if (argc && !strcasecmp(argv[0], "flush"))
 		return message_flush(pc->d, argc);
-	pcache_err(pc->d->name, "unknown message '%s' (known: gc_percent, flush)",
+	if (argc && !strcasecmp(argv[0], "sequential_cutoff"))
+		return message_cutoff(pc, argc, argv);
+	if (argc && !strcasecmp(argv[0], "replacement"))
+		return message_repl(pc, argc, argv);
+	pcache_err(pc->d->name, "unknown message '%s' (known: gc_percent, flush, sequential_cutoff, replacement)",
 		   argc ? argv[0] : "");
 	return -EINVAL;
 }
@@ -940,9 +1123,22 @@ static int pcache_iterate_devices(struct dm_target *ti,
 	return fn(ti, pc->backing, 0, ti->len, data);
 }
 
+/*
+ * Discards are taken in any mode (see map_zeroes()).  Each becomes one key
+ * per index stripe it covers, so both kinds are kept to a stripe's size.
+ */
+static void pcache_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	limits->max_hw_discard_sectors = PCACHE_STRIPE_SECTORS;
+	limits->max_write_zeroes_sectors = min(limits->max_write_zeroes_sectors,
+					       PCACHE_STRIPE_SECTORS);
+	if (limits->discard_granularity < limits->logical_block_size)
+		limits->discard_granularity = limits->logical_block_size;
+}
+
 static struct target_type pcache_target = {
 	.name = "pcache",
-	.version = {0, 2, 0},
+	.version = {0, 3, 0},
 	.module = THIS_MODULE,
 	.ctr = pcache_ctr,
 	.dtr = pcache_dtr,
@@ -955,6 +1151,7 @@ static struct target_type pcache_target = {
 	.status = pcache_status,
 	.message = pcache_message,
 	.iterate_devices = pcache_iterate_devices,
+	.io_hints = pcache_io_hints,
 };
 
 static int __init pcache_init(void)

@@ -98,6 +98,34 @@ static int submit_chunk(struct pcache_wb *wb, u64 lba, u64 addr, u32 bytes)
 	return 0;
 }
 
+/*
+ * Apply sectors [@start, @end) of a zero key.  It runs synchronously, so
+ * it is on the backing device before any later run of the kset is issued;
+ * an overlapping earlier run of the batch is waited for first.
+ */
+static int zero_run(struct pcache_wb *wb, const struct pcache_key_info *k,
+		    u64 start, u64 end)
+{
+	struct block_device *bdev = wb->bdev;
+	int ret;
+
+	if (batch_overlaps(wb, start, end)) {
+		ret = batch_wait(wb);
+		if (ret)
+			return ret;
+	}
+	wb->issued = true;
+	/* the application may have asked not to deallocate: never do */
+	if (!(k->flags & PCACHE_KEY_DISCARD))
+		return blkdev_issue_zeroout(bdev, start, end - start, GFP_NOIO,
+					    BLKDEV_ZERO_NOUNMAP);
+	/* discarded data is undefined: a device without discard keeps it */
+	if (!bdev_max_discard_sectors(bdev))
+		return 0;
+	ret = blkdev_issue_discard(bdev, start, end - start, GFP_NOIO);
+	return ret == -EOPNOTSUPP ? 0 : ret;
+}
+
 /* Write sectors [@start, @end) of key @k from pmem to the backing device. */
 static int write_run(struct pcache_wb *wb, const struct pcache_key_info *k,
 		     u64 start, u64 end)
@@ -138,8 +166,9 @@ static int write_run(struct pcache_wb *wb, const struct pcache_key_info *k,
 
 static bool key_current(struct pcache_cache *c, const struct pcache_key_info *k)
 {
-	return k->seg < c->super->geo.seg_count &&
-	       k->gen == (u32)c->super->segs[k->seg].info.gen &&
+	return (!pcache_key_has_data(k) ||
+		(k->seg < c->super->geo.seg_count &&
+		 k->gen == (u32)c->super->segs[k->seg].info.gen)) &&
 	       k->lba + k->sectors <= (u64)c->idx.nr << PCACHE_STRIPE_SHIFT;
 }
 
@@ -180,7 +209,10 @@ static int write_key(struct pcache_wb *wb, struct pcache_key_info *k)
 		spin_unlock(&t->lock);
 		if (!found)
 			break;
-		ret = write_run(wb, k, start, end);
+		if (pcache_key_has_data(k))
+			ret = write_run(wb, k, start, end);
+		else
+			ret = zero_run(wb, k, start, end);
 		if (ret)
 			return ret;
 		wb->kset_bytes += (end - start) << SECTOR_SHIFT;
@@ -371,6 +403,51 @@ static void wb_work_fn(struct work_struct *w)
 
 /* GC */
 
+/*
+ * CLOCK replacement: a clean piece read since it was cached gets a second
+ * chance.  GC copies it to a data head instead of evicting it, as long as
+ * no writer waits for space and at most half of what the key tail passes
+ * is kept, so that every run still frees space.
+ */
+static bool may_keep(struct pcache_wb *wb, const struct pcache_key_info *p)
+{
+	struct pcache_cache *c = wb->c;
+	u64 bytes = (u64)p->sectors << SECTOR_SHIFT;
+
+	return (p->flags & PCACHE_KEY_HIT) &&
+	       !(p->flags & PCACHE_KEY_DIRTY) && bytes <= PCACHE_MOVE_MAX &&
+	       (wb->kept + bytes) * 2 <= wb->passed &&
+	       READ_ONCE(c->replacement) == PCACHE_REPL_CLOCK &&
+	       !wq_has_sleeper(&c->space_wait);
+}
+
+/* Move the recently read pieces of @k; the rest is evicted after. */
+static void keep_hot(struct pcache_wb *wb, const struct pcache_key_info *k)
+{
+	struct pcache_subtree *t = pcache_index_tree(&wb->c->idx, k->lba);
+	u64 from = k->lba, end = k->lba + k->sectors;
+	struct pcache_key_info p;
+	bool found;
+	int ret;
+
+	while (from < end) {
+		spin_lock(&t->lock);
+		found = pcache_subtree_next_of(t, from, end, k->seq, &p);
+		spin_unlock(&t->lock);
+		if (!found)
+			return;
+		from = max(from + 1, p.lba + p.sectors);
+		if (p.seg != k->seg || !may_keep(wb, &p))
+			continue;
+		ret = pcache_key_move(wb->c, &p, wb->move_buf);
+		if (ret == -ENOSPC || ret == -EBUSY)
+			return;
+		if (!ret)
+			wb->kept += (u64)p.sectors << SECTOR_SHIFT;
+		cond_resched();
+	}
+}
+
 static void evict_kset(struct pcache_wb *wb)
 {
 	struct pcache_cache *c = wb->c;
@@ -382,9 +459,14 @@ static void evict_kset(struct pcache_wb *wb)
 		pcache_key_decode(&wb->gc_ks->keys[i], &k);
 		if ((k.flags & PCACHE_KEY_TOMBSTONE) || !key_current(c, &k))
 			continue;
+		if (pcache_key_has_data(&k)) {
+			wb->passed += (u64)k.sectors << SECTOR_SHIFT;
+			keep_hot(wb, &k);
+		}
 		t = pcache_index_tree(&c->idx, k.lba);
 		spin_lock(&t->lock);
 		pcache_subtree_evict(t, k.lba, k.lba + k.sectors, k.seq,
+				     pcache_key_has_data(&k) ? k.seg : 0,
 				     &c->idx.pool);
 		spin_unlock(&t->lock);
 	}
@@ -399,6 +481,8 @@ static u32 advance_key_tail(struct pcache_wb *wb)
 
 	if (!tails_known(wb, true))
 		return 0;
+	wb->passed = 0;
+	wb->kept = 0;
 	while (moved < GC_KSETS && nl < GC_LINKS && pcache_gc_wanted(c) &&
 	       pcache_seq_after(dirty_seq(wb), wb->ktail_seq)) {
 		ret = pcache_log_read(&c->log, &wb->ktail, wb->ktail_seq,
@@ -462,7 +546,8 @@ static void drop_referenced(struct pcache_wb *wb)
 		spin_lock(&idx->trees[i].lock);
 		for (n = rb_first(&idx->trees[i].root); n; n = rb_next(n)) {
 			e = rb_entry(n, struct pcache_key, node);
-			__clear_bit(e->k.seg, wb->cand);
+			if (pcache_key_has_data(&e->k))
+				__clear_bit(e->k.seg, wb->cand);
 		}
 		spin_unlock(&idx->trees[i].lock);
 		cond_resched();
@@ -530,7 +615,8 @@ int pcache_wb_init(struct pcache_wb *wb, struct pcache_cache *c,
 	wb->keys = kmalloc_array(PCACHE_KSET_MAX_KEYS, sizeof(*wb->keys),
 				 GFP_KERNEL);
 	wb->cand = bitmap_zalloc(c->sa.count, GFP_KERNEL);
-	if (!wb->ks || !wb->gc_ks || !wb->keys || !wb->cand)
+	wb->move_buf = kmalloc(PCACHE_MOVE_BUF, GFP_KERNEL);
+	if (!wb->ks || !wb->gc_ks || !wb->keys || !wb->cand || !wb->move_buf)
 		goto nomem;
 	for (i = 0; i < PCACHE_WB_PAGES; i++) {
 		wb->pages[i] = alloc_page(GFP_KERNEL);
@@ -569,6 +655,7 @@ void pcache_wb_exit(struct pcache_wb *wb)
 		if (wb->pages[i])
 			__free_page(wb->pages[i]);
 	bitmap_free(wb->cand);
+	kfree(wb->move_buf);
 	kfree(wb->keys);
 	kfree(wb->gc_ks);
 	kfree(wb->ks);

@@ -35,6 +35,9 @@
  * @keys: decoded keys of the kset being written back
  * @pages: data buffer
  * @cand: GC's candidate data segments
+ * @move_buf: GC's bounce buffer for keeping read data
+ * @passed: bytes of data keys the key tail passed in this GC run
+ * @kept: bytes of them GC kept by moving them
  * @wb_work: writeback worker
  * @gc_work: GC worker
  * @flush_wait: callers of pcache_wb_flush()
@@ -66,6 +69,9 @@ struct pcache_wb {
 	struct pcache_key_info *keys;
 	struct page *pages[PCACHE_WB_PAGES];
 	unsigned long *cand;
+	void *move_buf;
+	u64 passed;
+	u64 kept;
 	struct delayed_work wb_work;
 	struct work_struct gc_work;
 	wait_queue_head_t flush_wait;

@@ -33,7 +33,7 @@
 
 /* "DMPCACHE" as it appears in a hex dump of the first bytes of the device */
 #define PCACHE_SB_MAGIC		0x4548434143504d44ULL
-#define PCACHE_VERSION		1
+#define PCACHE_VERSION		2	/* 2: zero keys */
 
 /* Per-record kind, in pcache_meta_hdr.magic */
 #define PCACHE_MAGIC_SB		0x62735043U	/* "CPsb" */
@@ -207,8 +207,13 @@ struct pcache_seg_onmedia {
 #define PCACHE_KEY_DIRTY	(1U << 0)	/* not yet on the backing device */
 #define PCACHE_KEY_CRC		(1U << 1)	/* @crc holds the data's crc32c */
 #define PCACHE_KEY_TOMBSTONE	(1U << 2)	/* range no longer cached */
+#define PCACHE_KEY_ZERO		(1U << 3)	/* no data: the range reads zeroes */
+#define PCACHE_KEY_DISCARD	(1U << 4)	/* a ZERO key made by a discard */
 #define PCACHE_KEY_FLAGS_ALL	(PCACHE_KEY_DIRTY | PCACHE_KEY_CRC | \
-				 PCACHE_KEY_TOMBSTONE)
+				 PCACHE_KEY_TOMBSTONE | PCACHE_KEY_ZERO | \
+				 PCACHE_KEY_DISCARD)
+/* keys without bytes in a data segment: @seg, @seg_off and @gen are 0 */
+#define PCACHE_KEY_NODATA	(PCACHE_KEY_TOMBSTONE | PCACHE_KEY_ZERO)
 
 /**
  * struct pcache_key_onmedia - one cached extent, as journaled

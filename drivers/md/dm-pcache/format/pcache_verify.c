@@ -535,7 +535,8 @@ void pcache_key_encode(struct pcache_key_onmedia *o,
 	o->seg = cpu_to_le32(k->seg);
 	o->seg_off = cpu_to_le32(k->seg_off);
 	o->gen = cpu_to_le32(k->gen);
-	o->flags = cpu_to_le32(k->flags);
+	/* callers may keep bits of their own in the rest */
+	o->flags = cpu_to_le32(k->flags & PCACHE_KEY_FLAGS_ALL);
 	o->crc = cpu_to_le32(k->crc);
 }
 
@@ -575,6 +576,17 @@ void pcache_kset_seal(struct pcache_kset_onmedia *ks, u32 seed)
 	ks->crc = cpu_to_le32(kset_crc(ks, le16_to_cpu(ks->count), seed));
 }
 
+/* A tombstone only removes; a zero key may be dirty, and a discard. */
+static bool nodata_flags_valid(u32 f)
+{
+	if (f & PCACHE_KEY_CRC)
+		return false;
+	if (f & PCACHE_KEY_TOMBSTONE)
+		return !(f & (PCACHE_KEY_ZERO | PCACHE_KEY_DIRTY |
+			      PCACHE_KEY_DISCARD));
+	return true;
+}
+
 static bool key_valid(const struct pcache_key_onmedia *o,
 		      const struct pcache_geometry *geo)
 {
@@ -585,8 +597,11 @@ static bool key_valid(const struct pcache_key_onmedia *o,
 		return false;
 	if (k.lba + k.sectors < k.lba)
 		return false;
-	if (k.flags & PCACHE_KEY_TOMBSTONE)
-		return true;
+	if (k.flags & PCACHE_KEY_NODATA)
+		return nodata_flags_valid(k.flags) && !k.seg && !k.seg_off &&
+		       !k.gen;
+	if (k.flags & PCACHE_KEY_DISCARD)
+		return false;
 	return k.seg < geo->seg_count && !(k.seg_off & 511) &&
 	       k.seg_off < PCACHE_SEG_SIZE &&
 	       (u64)k.sectors * 512 <= PCACHE_SEG_SIZE - k.seg_off;

@@ -93,6 +93,17 @@ struct pcache_key_info {
 };
 
 /**
+ * pcache_key_has_data() - does a key point at bytes in a data segment
+ * @k: key
+ *
+ * Return: false for tombstones and zero keys.
+ */
+static inline bool pcache_key_has_data(const struct pcache_key_info *k)
+{
+	return !(k->flags & PCACHE_KEY_NODATA);
+}
+
+/**
  * struct pcache_seg_info - decoded segment info record
  * @type: PCACHE_SEG_*
  * @gen: generation

@@ -18,6 +18,7 @@
 #include "../segalloc.c"
 #include "../index.c"
 #include "../kset_log.c"
+#include "../seqcut.c"
 
 #define GIB (1024 * PCACHE_MIB)
 
@@ -510,9 +511,9 @@ static void lookup_test(struct kunit *test)
 	u64 run;
 
 	put(f, 8, 8, 1, 0);
-	KUNIT_EXPECT_FALSE(test, pcache_subtree_lookup(&f->t, 0, 32, &hit, &run));
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_lookup(&f->t, 0, 32, &hit, &run, false));
 	KUNIT_EXPECT_EQ(test, run, 8);
-	KUNIT_EXPECT_TRUE(test, pcache_subtree_lookup(&f->t, 10, 32, &hit, &run));
+	KUNIT_EXPECT_TRUE(test, pcache_subtree_lookup(&f->t, 10, 32, &hit, &run, false));
 	KUNIT_EXPECT_EQ(test, run, 16);
 	KUNIT_EXPECT_EQ(test, hit.lba, 8);
 	KUNIT_EXPECT_EQ(test, hit.seg_off, 8 * 512);
@@ -520,7 +521,7 @@ static void lookup_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, pcache_subtree_drop(&f->t, &hit, f->pool));
 	KUNIT_EXPECT_STREQ(test, dump(test, f), "");
 	put(f, 8, 8, 1, 0);
-	KUNIT_EXPECT_FALSE(test, pcache_subtree_lookup(&f->t, 16, 32, &hit, &run));
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_lookup(&f->t, 16, 32, &hit, &run, false));
 	KUNIT_EXPECT_EQ(test, run, 32);
 	KUNIT_EXPECT_EQ(test, pcache_stripe_end(0), PCACHE_STRIPE_SECTORS);
 	KUNIT_EXPECT_EQ(test, pcache_stripe_end(PCACHE_STRIPE_SECTORS),
@@ -591,12 +592,93 @@ static void evict_test(struct kunit *test)
 	put(f, 8, 8, 7, PCACHE_KEY_DIRTY);
 	put(f, 40, 8, 5, PCACHE_KEY_DIRTY);
 	/* clean pieces of seq 5 go whole; dirty data and other seqs stay */
-	KUNIT_EXPECT_EQ(test, pcache_subtree_evict(&f->t, 0, 48, 5, f->pool),
-			2);
+	KUNIT_EXPECT_EQ(test, pcache_subtree_evict(&f->t, 0, 48, 5, 0,
+						   f->pool), 2);
 	KUNIT_EXPECT_STREQ(test, dump(test, f), "8+8@7 40+8@5 ");
-	KUNIT_EXPECT_EQ(test, pcache_subtree_evict(&f->t, 0, 48, 7, f->pool),
-			0);
+	KUNIT_EXPECT_EQ(test, pcache_subtree_evict(&f->t, 0, 48, 7, 0,
+						   f->pool), 0);
 	tree_free(f);
+}
+
+/* CLOCK: a read marks a key; a move keeps it out of its old key's evict */
+static void move_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+	struct pcache_key_info hit, found;
+	u64 run;
+
+	put(f, 0, 32, 5, 0);
+	/* only a read marks: a write's lookup of what it replaces does not */
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_lookup(&f->t, 4, 32, &hit, &run, false));
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_next_of(&f->t, 0, 32, 5, &found));
+	KUNIT_EXPECT_FALSE(test, found.flags & PCACHE_KEY_HIT);
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_lookup(&f->t, 4, 32, &hit, &run, true));
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_next_of(&f->t, 0, 32, 5, &found));
+	KUNIT_EXPECT_TRUE(test, found.flags & PCACHE_KEY_HIT);
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_move(&f->t, &found, 3, 8192, 2));
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_next_of(&f->t, 0, 32, 5, &hit));
+	KUNIT_EXPECT_EQ(test, hit.seg, 3);
+	KUNIT_EXPECT_EQ(test, hit.seg_off, 8192);
+	KUNIT_EXPECT_FALSE(test, hit.flags & PCACHE_KEY_HIT);
+	/* the key as found is gone: a second move of it is refused */
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_move(&f->t, &found, 4, 0, 1));
+	KUNIT_EXPECT_EQ(test, pcache_subtree_evict(&f->t, 0, 32, 5, 0,
+						   f->pool), 0);
+	KUNIT_EXPECT_EQ(test, pcache_subtree_evict(&f->t, 0, 32, 5, 3,
+						   f->pool), 1);
+	/* a key written over since it was found does not move */
+	put(f, 0, 32, 6, 0);
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_next_of(&f->t, 0, 32, 6, &found));
+	put(f, 8, 8, 7, PCACHE_KEY_DIRTY);
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_move(&f->t, &found, 3, 0, 2));
+	tree_free(f);
+}
+
+/* A zero key has no data: trimming it moves no data offset */
+static void zero_key_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+	struct pcache_key *z = mempool_alloc(f->pool, GFP_KERNEL);
+	struct pcache_key_info hit;
+	u64 run;
+
+	memset(&z->k, 0, sizeof(z->k));
+	z->k.lba = 0;
+	z->k.sectors = 32;
+	z->k.seq = 5;
+	z->k.flags = PCACHE_KEY_ZERO | PCACHE_KEY_DIRTY;
+	WARN_ON(pcache_subtree_insert(&f->t, z, fix_alloc, f, f->pool));
+	put(f, 8, 8, 6, PCACHE_KEY_DIRTY);
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_lookup(&f->t, 20, 32, &hit, &run, false));
+	KUNIT_EXPECT_EQ(test, hit.lba, 16);
+	KUNIT_EXPECT_EQ(test, hit.seg_off, 0);
+	KUNIT_EXPECT_FALSE(test, pcache_key_has_data(&hit));
+	tree_free(f);
+}
+
+/* Sequential streams, per CPU */
+static void seq_note_test(struct kunit *test)
+{
+	struct pcache_seq_cpu *sc = kunit_kzalloc(test, sizeof(*sc),
+						  GFP_KERNEL);
+	unsigned long now = 1000;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, pcache_seq_note(sc, 0, 4096, now), 4096);
+	KUNIT_EXPECT_EQ(test, pcache_seq_note(sc, 8, 4096, now), 8192);
+	/* the rest of a bio the target cut is not counted twice */
+	KUNIT_EXPECT_EQ(test, pcache_seq_note(sc, 12, 2048, now), 8192);
+	KUNIT_EXPECT_EQ(test, pcache_seq_note(sc, 16, 4096, now), 12288);
+	/* another stream in between does not end the first */
+	KUNIT_EXPECT_EQ(test, pcache_seq_note(sc, 1000, 4096, now), 4096);
+	KUNIT_EXPECT_EQ(test, pcache_seq_note(sc, 24, 4096, now), 16384);
+	/* an idle stream ends */
+	KUNIT_EXPECT_EQ(test, pcache_seq_note(sc, 32, 4096,
+					      now + PCACHE_SEQ_IDLE), 4096);
+	/* more streams than slots: the least recent falls off */
+	for (i = 0; i < PCACHE_SEQ_STREAMS; i++)
+		pcache_seq_note(sc, 100000 + i * 1000, 512, now);
+	KUNIT_EXPECT_EQ(test, pcache_seq_note(sc, 40, 4096, now), 4096);
 }
 
 /* Journal */
@@ -633,6 +715,57 @@ static void kset_check_test(struct kunit *test)
 	pcache_kset_seal(ks, seed);
 	KUNIT_EXPECT_EQ(test, pcache_kset_check(ks, 4096, 5, seed, &geo, &why),
 			-EUCLEAN);
+}
+
+static int check_flags(u32 flags)
+{
+	struct pcache_kset_onmedia *ks = kzalloc(4096, GFP_KERNEL);
+	struct pcache_key_info k = { .seq = 1, .lba = 8, .sectors = 8,
+				     .flags = flags };
+	static const u8 uuid[16] = { 9 };
+	struct pcache_geometry geo;
+	const char *why;
+	int ret;
+
+	if (!ks)
+		return -ENOMEM;
+	make_geo(&geo, GIB);
+	ks->seq = cpu_to_le64(5);
+	ks->count = cpu_to_le16(1);
+	pcache_key_encode(&ks->keys[0], &k);
+	ks->keys[0].flags = cpu_to_le32(flags);
+	pcache_kset_seal(ks, pcache_kset_seed(uuid));
+	ret = pcache_kset_check(ks, 4096, 5, pcache_kset_seed(uuid), &geo,
+				&why);
+	kfree(ks);
+	return ret;
+}
+
+/* Which flag sets a journaled key may carry */
+static void key_flags_test(struct kunit *test)
+{
+	struct pcache_key_onmedia o;
+	struct pcache_key_info k = { .sectors = 8,
+				     .flags = PCACHE_KEY_DIRTY | PCACHE_KEY_HIT };
+
+	KUNIT_EXPECT_EQ(test, check_flags(PCACHE_KEY_ZERO), 0);
+	KUNIT_EXPECT_EQ(test, check_flags(PCACHE_KEY_ZERO | PCACHE_KEY_DIRTY |
+					  PCACHE_KEY_DISCARD), 0);
+	KUNIT_EXPECT_EQ(test, check_flags(PCACHE_KEY_TOMBSTONE), 0);
+	KUNIT_EXPECT_EQ(test, check_flags(PCACHE_KEY_TOMBSTONE |
+					  PCACHE_KEY_DIRTY), -EUCLEAN);
+	KUNIT_EXPECT_EQ(test, check_flags(PCACHE_KEY_TOMBSTONE |
+					  PCACHE_KEY_ZERO), -EUCLEAN);
+	KUNIT_EXPECT_EQ(test, check_flags(PCACHE_KEY_ZERO | PCACHE_KEY_CRC),
+			-EUCLEAN);
+	KUNIT_EXPECT_EQ(test, check_flags(PCACHE_KEY_DIRTY |
+					  PCACHE_KEY_DISCARD), -EUCLEAN);
+	KUNIT_EXPECT_EQ(test, check_flags(PCACHE_KEY_HIT), -EUCLEAN);
+	/* an unknown bit makes the kset invalid */
+	KUNIT_EXPECT_EQ(test, check_flags(PCACHE_KEY_ZERO | (1U << 30)), -EUCLEAN);
+	/* in-memory bits never reach the journal */
+	pcache_key_encode(&o, &k);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(o.flags), PCACHE_KEY_DIRTY);
 }
 
 struct log_fix {
@@ -719,6 +852,9 @@ static struct kunit_case pcache_index_cases[] = {
 	KUNIT_CASE(wb_run_test),
 	KUNIT_CASE(evict_test),
 	KUNIT_CASE(next_of_test),
+	KUNIT_CASE(move_test),
+	KUNIT_CASE(zero_key_test),
+	KUNIT_CASE(seq_note_test),
 	{}
 };
 
@@ -729,6 +865,7 @@ static struct kunit_suite pcache_index_suite = {
 
 static struct kunit_case pcache_journal_cases[] = {
 	KUNIT_CASE(kset_check_test),
+	KUNIT_CASE(key_flags_test),
 	KUNIT_CASE(replay_torn_test),
 	{}
 };

@@ -17,9 +17,13 @@ PASS=0
 FAIL=0
 SKIP=0
 
-result() {
-	local ok=$1 name=$2
+LAST=$SECONDS
 
+# result RC NAME: one line per host step, with the seconds it took
+result() {
+	local ok=$1 name="$2 ($((SECONDS - LAST)) s)"
+
+	LAST=$SECONDS
 	if [ "$ok" -eq 0 ]; then
 		PASS=$((PASS + 1))
 		echo "ok - $name"
@@ -91,6 +95,8 @@ guest_suite() {
 
 	out=$(mktemp)
 	"$SELF_DIR/vmtest.sh" 2>&1 | tee "$out"
+	echo "guest suite: $((SECONDS - LAST)) s"
+	LAST=$SECONDS
 	line=$(grep -a '^dmpc-suite: ' "$out" | tail -n 1)
 	if [ -z "$line" ]; then
 		result 1 "guest: suite did not report (see above)"

@@ -56,10 +56,16 @@ cat <<EOT
    media_errors=${19} crc_errors=${20}
    dirty_bytes=${21} (not yet on $BACKING)   writeback_bytes=${22}
    writeback_errors=${23} reclaimed_segs=${24} writeback=${25}
+   bypass_bytes=${26} (sequential cutoff)   kept_bytes=${27} (kept by GC)
 EOT
 
 say "dmsetup message $NAME 0 flush: write everything back to $BACKING"
 dmsetup message $NAME 0 flush && echo "   done: dirty_bytes=$(dmsetup status $NAME | awk '{print $24}')"
+
+say "fstrim on the filesystem: discards become zero keys, written back in order"
+mount /dev/mapper/$NAME $MNT
+fstrim -v $MNT | sed 's/^/   /'
+umount $MNT
 
 say "dmsetup table $NAME (recreates the same device)"
 echo "   $(dmsetup table $NAME)"

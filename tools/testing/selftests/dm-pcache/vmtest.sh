@@ -221,7 +221,7 @@ run_qemu() {
 		       -device "nvdimm,id=nv$i,memdev=pm$i")
 	done
 	for ((i = 0; i < BACKING_COUNT; i++)); do
-		QEMU+=(-drive "file=${BACKING_FILES[$i]},format=raw,if=none,id=bd$i,cache=unsafe,aio=threads"
+		QEMU+=(-drive "file=${BACKING_FILES[$i]},format=raw,if=none,id=bd$i,cache=unsafe,aio=threads,discard=unmap"
 		       -device "virtio-blk-pci,drive=bd$i,serial=backing$i")
 	done
 
