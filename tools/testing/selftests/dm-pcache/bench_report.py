@@ -339,6 +339,8 @@ def gnuplot(out, summary, cf):
                 x = summary[j].get(t, {}).get("x_pmem")
                 vals.append("%.4f" % (100 * x) if x is not None else "0")
             f.write('"%s" %s\n' % (JOB_LABEL[j], " ".join(vals)))
+    ymax = 1.15 * max([100] + [100 * s["x_pmem"] for j in summary.values()
+                               for s in j.values() if s.get("x_pmem")])
     env = kv_file(os.path.join(out, "env.txt"))
     host = kv_file(os.path.join(out, "host.txt"))
     title = "dm-pcache bench: IOPS in %% of raw pmem (median of %s rounds, %s, %s vCPUs%s)" % (
@@ -351,23 +353,29 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set ylabel 'IOPS, %% of raw /dev/pmem0'
-set yrange [0:*]
+set yrange [0:%.0f]
 set grid ytics
 set key top right
 set xtics nomirror
 plot for [i=2:%d] '%s' using i:xtic(1) title columnheader(i)
-""" % (os.path.join(out, "bench.png"), title, len(tg) + 1, dat)
+""" % (os.path.join(out, "bench.png"), title, ymax, len(tg) + 1, dat)
     if cf:
         cfd = os.path.join(out, "cachefull.dat")
         with open(cfd, "w") as f:
             for t, r in cf.items():
                 f.write("# %s\n" % t)
+                last = 0
                 for ms, v in r["series"]:
+                    if ms - last > 500:	# a stall: draw it at zero
+                        f.write("%.3f 0\n%.3f 0\n" % ((last + 250) / 1000,
+                                                     (ms - 250) / 1000))
                     f.write("%.3f %d\n" % (ms / 1000, v))
+                    last = ms
                 f.write("\n\n")
         gp += """set output '%s'
 set title 'Cache full: 4 KiB random writes of 3x a %s MiB cache (IOPS, 250 ms averages)'
 set style data lines
+set yrange [0:*]
 unset xtics
 set xtics auto
 set xlabel 'seconds'
