@@ -64,7 +64,7 @@ help:
 	@echo "  make vmtest ARGS='-- CMD'  run CMD in the guest (see vmtest.sh -h)"
 	@echo "  make bench        ours vs raw pmem, raw disk, in-tree dm-pcache and"
 	@echo "                    dm-writecache in one guest boot; table, JSON,"
-	@echo "                    Markdown and PNG under bench-results/ (~15 min)"
+	@echo "                    Markdown and PNG under bench-results/ (~19 min)"
 	@echo "  make bench ICOUNT=1  the same with deterministic guest time"
 	@echo "                    (QEMU -icount); BENCH_ARGS='--quick' for a smoke run"
 	@echo "  make check-splat  prove that a kernel WARNING fails a run"
