@@ -13,7 +13,7 @@ KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
 	  if [ -f $$d/Makefile ]; then echo $$d; \
 	  else $(KERNEL_SH) kernel; fi)
 
-.PHONY: all modules check demo kernel vmtest check-splat intree clean help
+.PHONY: all modules check demo kernel vmtest bench check-splat intree clean help
 
 all: modules
 
@@ -29,6 +29,10 @@ demo:
 
 kernel:
 	$(KERNEL_SH) kernel
+
+# make bench [ICOUNT=1] [BENCH_ARGS='--rounds 5 --runtime 8']
+bench:
+	$(SELFTESTS)/bench.sh $(if $(filter 1,$(ICOUNT)),--icount) $(BENCH_ARGS)
 
 # make vmtest ARGS='-- sh -c "dmsetup targets"'
 vmtest:
@@ -58,6 +62,11 @@ help:
 	@echo "  make demo         boot a guest, build a pcache device with ext4 and fio"
 	@echo "  make kernel       fetch and build the test kernel into ~/.cache/dm-pcache"
 	@echo "  make vmtest ARGS='-- CMD'  run CMD in the guest (see vmtest.sh -h)"
+	@echo "  make bench        ours vs raw pmem, raw disk, in-tree dm-pcache and"
+	@echo "                    dm-writecache in one guest boot; table, JSON,"
+	@echo "                    Markdown and PNG under bench-results/ (~19 min)"
+	@echo "  make bench ICOUNT=1  the same with deterministic guest time"
+	@echo "                    (QEMU -icount); BENCH_ARGS='--quick' for a smoke run"
 	@echo "  make check-splat  prove that a kernel WARNING fails a run"
 	@echo "  make intree KSRC=DIR  put dm-pcache into a kernel source tree"
 	@echo "  make clean        remove build products from the tree"
