@@ -308,6 +308,7 @@ static bool tails_known(struct pcache_wb *wb, bool gc)
  */
 static int wb_kset(struct pcache_wb *wb)
 {
+	struct blk_plug plug;
 	struct pcache_pos next;
 	u32 i, n;
 	bool io;
@@ -327,9 +328,12 @@ static int wb_kset(struct pcache_wb *wb)
 		return ret;
 	n = decode_keys(wb);
 	batch_reset(wb);
+	/* one doorbell for the kset's writes, not one per bio */
+	blk_start_plug(&plug);
 	for (i = 0; i < n && !ret; i++)
 		if (key_dirty(wb->c, &wb->keys[i]))
 			ret = write_key(wb, &wb->keys[i]);
+	blk_finish_plug(&plug);
 	io = wb->issued;
 	ret = batch_wait(wb) ?: ret;
 	if (!ret && io)

@@ -122,8 +122,13 @@ static void sb_test(struct kunit *test)
 	sb.uuid[5] ^= 0x40;
 	KUNIT_EXPECT_EQ(test, pcache_sb_check(&sb, GIB, &why), -EBADMSG);
 	KUNIT_EXPECT_STREQ(test, why, "crc");
+	/* a newer version, and version 1 (no zero keys), are refused */
 	sb = orig;
-	sb.version = cpu_to_le32(2);
+	sb.version = cpu_to_le32(PCACHE_VERSION + 1);
+	reseal(&sb, sizeof(sb), PCACHE_MAGIC_SB);
+	KUNIT_EXPECT_EQ(test, pcache_sb_check(&sb, GIB, &why), -EOPNOTSUPP);
+	sb = orig;
+	sb.version = cpu_to_le32(1);
 	reseal(&sb, sizeof(sb), PCACHE_MAGIC_SB);
 	KUNIT_EXPECT_EQ(test, pcache_sb_check(&sb, GIB, &why), -EOPNOTSUPP);
 	sb = orig;

@@ -107,5 +107,5 @@ ext4_cycle() {
 check "ext4: mixed file workload, fsck clean, files intact after remove/create" ext4_cycle
 check "no media errors" test "$(stat_field 8)" -eq 0
 check "status has all our statistics" \
-	test "$(dmsetup status pcr | wc -w)" -eq $((3 + 11 + 9 + 5))
+	test "$(dmsetup status pcr | wc -w)" -eq $((3 + 11 + 9 + 7))
 ktap_finished
