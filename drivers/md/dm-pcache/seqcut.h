@@ -15,6 +15,7 @@
 #ifndef _PCACHE_SEQCUT_H
 #define _PCACHE_SEQCUT_H
 
+#include <linux/jiffies.h>
 #include <linux/types.h>
 
 #define PCACHE_SEQ_STREAMS	8

@@ -127,6 +127,17 @@ dm_cleanup() {
 	true
 }
 
+# check_bg NAME PID LOG: one KTAP result for a background job, with the
+# tail of its log when it failed
+check_bg() {
+	local name=$1 rc
+
+	wait "$2"
+	rc=$?
+	[ $rc -eq 0 ] || ktap_print_msg "$(tail -n 5 "$3")"
+	check "$name" test $rc -eq 0
+}
+
 # status_field NAME N: the Nth target-specific field of dmsetup status
 status_field() {
 	dmsetup status "$1" | awk -v n="$2" '{print $(n + 3)}'

@@ -80,10 +80,7 @@ for mode in writethrough writearound writeback writethrough; do
 	fi
 done
 check "mode changes by reload: writethrough, writearound, writeback, writethrough" test $ok -eq 1
-wait $BG
-rc=$?
-[ $rc -eq 0 ] || ktap_print_msg "$(tail -n 5 /tmp/mode.bg)"
-check "fio verify across the mode changes" test $rc -eq 0
+check_bg "fio verify across the mode changes" $BG /tmp/mode.bg
 check "dmsetup table reprints the mode" \
 	sh -c "dmsetup table pcm | grep -q 'cache_mode writethrough'"
 dmsetup remove pcm

@@ -69,10 +69,7 @@ for i in 1 2; do
 		dmsetup resume pcb || ok=0
 done
 check "suspend/resume and reload under I/O" test $ok -eq 1
-wait $BG
-rc=$?
-[ $rc -eq 0 ] || ktap_print_msg "$(tail -n 5 /tmp/wb02.bg)"
-check "fio verify across suspend/resume and reload" test $rc -eq 0
+check_bg "fio verify across suspend/resume and reload" $BG /tmp/wb02.bg
 
 # the cache device belongs to one pcache device while loaded
 check "a second device with the same devices is refused" \

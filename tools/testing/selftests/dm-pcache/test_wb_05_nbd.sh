@@ -59,10 +59,7 @@ sleep 8
 d1=$(status_field pcn 21)
 pkill -CONT -x nbd-server
 ktap_print_msg "nbd-server continued (dirty bytes $d0 -> $d1)"
-wait $FIO
-rc=$?
-[ $rc -eq 0 ] || ktap_print_msg "$(tail -n 5 /tmp/nbd.fio)"
-check "fio verify through pcache across the outage" test $rc -eq 0
+check_bg "fio verify through pcache across the outage" $FIO /tmp/nbd.fio
 check "dirty data piled up while the server was gone" test "$d1" -gt "$d0"
 flushed() {
 	local i
