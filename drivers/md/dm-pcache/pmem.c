@@ -10,6 +10,7 @@
  */
 #include <linux/blkdev.h>
 #include <linux/dax.h>
+#include <linux/debugfs.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -109,6 +110,124 @@ void pcache_pmem_unmap(struct pcache_pmem *pm)
 	pm->vmapped = false;
 }
 
+#ifdef CONFIG_DM_PCACHE_CRASHPOINT
+/*
+ * Simulated power loss for the crash-consistency tests.  Persistence points
+ * (pcache_pmem_persist() calls) are counted from the moment crash_after is
+ * written; once the count reaches crash_after, every later store is dropped,
+ * as if the power had gone exactly there.  With tear set, the first dropped
+ * store is half applied instead, which is what a power cut in the middle of
+ * an unfenced copy can leave.  Global, not per device: the tests run one
+ * cache at a time, and a real power cut is global too.
+ */
+static struct {
+	atomic_t persists;
+	atomic_t torn;
+	u32 after;
+	bool tear;
+	struct dentry *dir;
+} crash;
+
+/**
+ * pcache_pmem_crashed() - has the simulated power loss happened
+ *
+ * Return: true once the armed persistence point has passed.
+ */
+bool pcache_pmem_crashed(void)
+{
+	u32 after = READ_ONCE(crash.after);
+
+	return after && (u32)atomic_read(&crash.persists) >= after;
+}
+
+static void crash_count(void)
+{
+	atomic_inc(&crash.persists);
+}
+
+/* Drop (or tear) a store made after the power loss; true if dropped. */
+static bool crash_store(struct pcache_pmem *pm, u64 off, const void *src,
+			size_t len)
+{
+	size_t half = round_down(len / 2, 8);
+
+	if (!pcache_pmem_crashed())
+		return false;
+	if (READ_ONCE(crash.tear) && half && !atomic_xchg(&crash.torn, 1))
+		memcpy_flushcache(pm->base + off, src, half);
+	return true;
+}
+
+static int crash_after_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(crash.after);
+	return 0;
+}
+
+/* Arming (or disarming with 0) restarts the count: "N points from now". */
+static int crash_after_set(void *data, u64 val)
+{
+	if (val > U32_MAX)
+		return -EINVAL;
+	WRITE_ONCE(crash.after, 0);
+	atomic_set(&crash.persists, 0);
+	atomic_set(&crash.torn, 0);
+	WRITE_ONCE(crash.after, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(crash_after_fops, crash_after_get, crash_after_set,
+			 "%llu\n");
+
+static int crash_persists_get(void *data, u64 *val)
+{
+	*val = (u32)atomic_read(&crash.persists);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(crash_persists_fops, crash_persists_get, NULL,
+			 "%llu\n");
+
+static int crash_crashed_get(void *data, u64 *val)
+{
+	*val = pcache_pmem_crashed();
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(crash_crashed_fops, crash_crashed_get, NULL,
+			 "%llu\n");
+
+/**
+ * pcache_pmem_debug_init() - create /sys/kernel/debug/dm-pcache/
+ */
+void pcache_pmem_debug_init(void)
+{
+	crash.dir = debugfs_create_dir("dm-pcache", NULL);
+	debugfs_create_file_unsafe("crash_after", 0600, crash.dir, NULL,
+				   &crash_after_fops);
+	debugfs_create_file_unsafe("persists", 0400, crash.dir, NULL,
+				   &crash_persists_fops);
+	debugfs_create_file_unsafe("crashed", 0400, crash.dir, NULL,
+				   &crash_crashed_fops);
+	debugfs_create_bool("tear", 0600, crash.dir, &crash.tear);
+}
+
+/**
+ * pcache_pmem_debug_exit() - remove what pcache_pmem_debug_init() made
+ */
+void pcache_pmem_debug_exit(void)
+{
+	debugfs_remove_recursive(crash.dir);
+}
+#else
+static inline void crash_count(void)
+{
+}
+
+static inline bool crash_store(struct pcache_pmem *pm, u64 off,
+			       const void *src, size_t len)
+{
+	return false;
+}
+#endif
+
 /**
  * pcache_pmem_read() - copy from pmem, surviving media errors
  * @pm: the mapping
@@ -142,6 +261,8 @@ void pcache_pmem_write(struct pcache_pmem *pm, u64 off, const void *src,
 {
 	if (WARN_ON_ONCE(off > pm->size || len > pm->size - off))
 		return;
+	if (crash_store(pm, off, src, len))
+		return;
 	memcpy_flushcache(pm->base + off, src, len);
 }
 
@@ -170,4 +291,5 @@ void pcache_pmem_zero(struct pcache_pmem *pm, u64 off, size_t len)
 void pcache_pmem_persist(void)
 {
 	pmem_wmb();
+	crash_count();
 }

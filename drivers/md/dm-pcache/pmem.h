@@ -38,4 +38,23 @@ void pcache_pmem_write(struct pcache_pmem *pm, u64 off, const void *src,
 void pcache_pmem_zero(struct pcache_pmem *pm, u64 off, size_t len);
 void pcache_pmem_persist(void);
 
+#ifdef CONFIG_DM_PCACHE_CRASHPOINT
+bool pcache_pmem_crashed(void);
+void pcache_pmem_debug_init(void);
+void pcache_pmem_debug_exit(void);
+#else
+static inline bool pcache_pmem_crashed(void)
+{
+	return false;
+}
+
+static inline void pcache_pmem_debug_init(void)
+{
+}
+
+static inline void pcache_pmem_debug_exit(void)
+{
+}
+#endif
+
 #endif /* _PCACHE_PMEM_H */

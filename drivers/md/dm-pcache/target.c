@@ -667,8 +667,14 @@ static int remap(struct pcache_target *pc, struct bio *bio)
 	return DM_MAPIO_REMAPPED;
 }
 
+/*
+ * After a simulated power loss (CONFIG_DM_PCACHE_CRASHPOINT) nothing may be
+ * acknowledged any more: its stores were dropped.
+ */
 static int end_bio(struct bio *bio, int err)
 {
+	if (pcache_pmem_crashed())
+		err = -EIO;
 	bio->bi_status = errno_to_blk_status(err);
 	bio_endio(bio);
 	return DM_MAPIO_SUBMITTED;
@@ -874,6 +880,8 @@ static int pcache_end_io(struct dm_target *ti, struct bio *bio,
 {
 	struct pcache_io *io = bio_io(bio);
 
+	if (pcache_pmem_crashed())
+		*status = BLK_STS_IOERR;
 	if (io->bypass) {
 		io->bypass = false;
 		pcache_bypass_end(&io->pc->d->engine);
@@ -1162,13 +1170,17 @@ static int __init pcache_init(void)
 	if (!pcache_key_cache)
 		return -ENOMEM;
 	ret = dm_register_target(&pcache_target);
-	if (ret)
+	if (ret) {
 		kmem_cache_destroy(pcache_key_cache);
-	return ret;
+		return ret;
+	}
+	pcache_pmem_debug_init();
+	return 0;
 }
 
 static void __exit pcache_exit(void)
 {
+	pcache_pmem_debug_exit();
 	dm_unregister_target(&pcache_target);
 	kmem_cache_destroy(pcache_key_cache);
 }

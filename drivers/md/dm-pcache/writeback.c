@@ -191,6 +191,9 @@ static int write_key(struct pcache_wb *wb, struct pcache_key_info *k)
 	bool found;
 	int ret;
 
+	/* after a simulated power loss, pmem may not hold this key's data */
+	if (pcache_pmem_crashed())
+		return -EIO;
 	/* never spread corrupted data to the backing device */
 	ret = pcache_key_verify(wb->c, k);
 	if (ret) {

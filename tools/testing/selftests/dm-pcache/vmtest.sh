@@ -119,13 +119,15 @@ parse_args() {
 
 # Build our module against the cached kernel, W=1, warnings are errors.
 build_module() {
-	local log=$WORK/build.log kunit=n
+	local log=$WORK/build.log kunit=n crash=n
 
 	MODDIR=$CACHE/mod/$(basename "$KBUILD")
 	mkdir -p "$MODDIR"
-	grep -q '^CONFIG_KUNIT=y' "$KBUILD/.config" && kunit=m
+	# the debug (KUnit) kernel also gets the simulated power-loss points
+	grep -q '^CONFIG_KUNIT=y' "$KBUILD/.config" && kunit=m crash=y
 	if ! make -C "$KBUILD" M="$REPO/drivers/md/dm-pcache" MO="$MODDIR" \
 		W=1 CONFIG_DM_PCACHE=m CONFIG_DM_PCACHE_KUNIT_TEST=$kunit \
+		CONFIG_DM_PCACHE_CRASHPOINT=$crash \
 		-j"$(nproc)" modules > "$log" 2>&1; then
 		cat "$log" >&2
 		die "module build failed"
@@ -133,6 +135,8 @@ build_module() {
 	if grep -E 'warning:|error:' "$log" >&2; then
 		die "module build produced warnings (W=1, none allowed)"
 	fi
+	# the power-loss writer and checkers run in the guest
+	make -s -C "$SELF_DIR/crash" >&2 || die "building crash/ failed"
 }
 
 # image_path BASE INDEX -> BASE, BASE.1, BASE.2 ...
