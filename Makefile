@@ -13,7 +13,8 @@ KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
 	  if [ -f $$d/Makefile ]; then echo $$d; \
 	  else $(KERNEL_SH) kernel; fi)
 
-.PHONY: all modules check demo kernel vmtest bench check-splat intree clean help
+.PHONY: all modules check demo kernel vmtest bench torture check-splat intree \
+	clean help
 
 all: modules
 
@@ -33,6 +34,13 @@ kernel:
 # make bench [ICOUNT=1] [BENCH_ARGS='--rounds 5 --runtime 8']
 bench:
 	$(SELFTESTS)/bench.sh $(if $(filter 1,$(ICOUNT)),--icount) $(BENCH_ARGS)
+
+# make torture [ROUNDS=200]: power-cut rounds, then the full crash-point sweep
+ROUNDS ?= 200
+torture:
+	$(SELFTESTS)/torture.sh $(ROUNDS)
+	DMPC_KUNIT=0 DMPC_TESTS='test_crash_*.sh' DMPC_SWEEP_TEAR=both \
+		$(VMTEST) --pmem-count 2 --backing-count 2
 
 # make vmtest ARGS='-- sh -c "dmsetup targets"'
 vmtest:
@@ -67,6 +75,9 @@ help:
 	@echo "                    Markdown and PNG under bench-results/ (~19 min)"
 	@echo "  make bench ICOUNT=1  the same with deterministic guest time"
 	@echo "                    (QEMU -icount); BENCH_ARGS='--quick' for a smoke run"
+	@echo "  make torture ROUNDS=N  N power cuts (QEMU SIGKILL) during writes,"
+	@echo "                    each checked after replay, then every simulated"
+	@echo "                    crash point of a short workload, clean and torn"
 	@echo "  make check-splat  prove that a kernel WARNING fails a run"
 	@echo "  make intree KSRC=DIR  put dm-pcache into a kernel source tree"
 	@echo "  make clean        remove build products from the tree"

@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Power-cut torture: ROUNDS rounds of
+#   write through pcache (small cache: writeback and GC run) -> SIGKILL QEMU
+#   at a random write -> boot on the same images -> the backing device alone
+#   must hold a prefix of the flush epochs -> re-create pcache (replay) ->
+#   every write seen durable is intact, nothing torn or foreign.
+# The checking boot of round N is the writing boot of round N+1, so ROUNDS
+# rounds take ROUNDS+1 boots.  Ends with one summary line; a failure prints
+# the seed and options that reproduce it (SEED=... ROUNDS=1 torture.sh).
+#
+#   torture.sh [ROUNDS]     (or ROUNDS=N; SEED=S fixes the first seed)
+
+set -uo pipefail
+
+DIR=$(cd "$(dirname "$0")" && pwd)
+CACHE=${DMPC_CACHE:-$HOME/.cache/dm-pcache}
+ROUNDS=${1:-${ROUNDS:-5}}
+SEED=${SEED:-$((RANDOM * 32768 + RANDOM))}
+mkdir -p "$CACHE/run"
+T=$(mktemp -d "$CACHE/run/torture.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+# The guest side of one boot: check the previous round, start the next.
+# DMPC_PREV: "SEED KILLPOINT" of the round to check (empty on the first
+# boot), DMPC_REPORT: that round's durability report, DMPC_NEXT: the seed
+# and killpoint of the round to write (empty on the last boot).
+GUEST='
+set -u
+. tools/testing/selftests/dm-pcache/common.sh
+CR=tools/testing/selftests/dm-pcache/crash/pcache_crash
+WL="--count 4000 --max-len 64 --fua 20 --sync 8"
+TABLE="0 $(blockdev --getsz /dev/vda) pcache /dev/mapper/tc /dev/vda 4 cache_mode writeback gc_percent 50"
+dmsetup create tc --table "0 $((96 * 2048)) linear /dev/pmem0 0" || exit 1
+if [ -n "$DMPC_PREV" ]; then
+	set -- $DMPC_PREV
+	$CR order /dev/vda --seed $1 $WL || { echo "ROUND FAILED order"; exit 1; }
+	dmsetup create pc --table "$TABLE" || { echo "ROUND FAILED replay"; exit 1; }
+	dmesg | grep -a "pcache.*replayed" | tail -n 1
+	echo "$DMPC_REPORT" | $CR check /dev/mapper/pc --seed $1 $WL ||
+		{ echo "ROUND FAILED check"; exit 1; }
+	dmsetup remove pc || exit 1
+	echo "ROUND PASSED"
+fi
+[ -n "$DMPC_NEXT" ] || exit 0
+set -- $DMPC_NEXT
+blank /dev/mapper/tc
+blkdiscard -z -f /dev/vda 2> /dev/null
+dmsetup create pc --table "$TABLE" || exit 1
+$CR write /dev/mapper/pc --seed $1 --killpoint $2 $WL
+echo "WRITER ENDED without a power cut"
+'
+
+passed=0 failed=0 durable=0 prev='' report=''
+for ((r = 0; r <= ROUNDS; r++)); do
+	next=
+	if [ $r -lt "$ROUNDS" ]; then
+		next="$((SEED + r)) $((100 + RANDOM % 1400))"
+	fi
+	DMPC_PREV=$prev DMPC_REPORT=$report DMPC_NEXT=$next \
+	"$DIR/vmtest.sh" -q --pmem-size 256M --pmem-image "$T/pmem.img" \
+		--backing-image "$T/backing.img" --backing-size 128M \
+		${next:+--kill-on '^KILLPOINT'} --timeout 900 --out "$T/out" \
+		-- bash -c "$GUEST" > "$T/vm.log" 2>&1
+	rc=$?
+	out=$T/out/output.log
+	if [ -n "$prev" ]; then
+		if grep -aq '^ROUND PASSED' "$out"; then
+			passed=$((passed + 1))
+			grep -a '^check:' "$out"
+		else
+			failed=$((failed + 1))
+			echo "round $r FAILED: seed/killpoint '$prev'" \
+			     "(reproduce: SEED=${prev%% *} ROUNDS=1 $0)"
+			grep -a -m 20 'ROUND FAILED\|^LOST\|^BAD\|^ORDER\|^order\|^check' "$out"
+			tail -n 20 "$T/vm.log"
+		fi
+	elif [ $rc -ne 0 ] && [ -n "$next" ] && ! grep -aq '^KILLPOINT' "$out"; then
+		echo "round $r: the writing boot failed"
+		tail -n 20 "$T/vm.log"
+		failed=$((failed + 1))
+	fi
+	[ -n "$next" ] || break
+	if grep -aq 'WRITER ENDED' "$out"; then
+		echo "round $((r + 1)): writer finished before the power cut"
+	fi
+	report=$(grep -a '^D ' "$out")
+	durable=$((durable + $(grep -ac '^D ' "$out")))
+	prev=$next
+done
+echo "torture: $passed of $ROUNDS rounds passed, $failed failed, $durable durable writes checked (first seed $SEED)"
+[ $failed -eq 0 ] && [ $passed -eq "$ROUNDS" ]
