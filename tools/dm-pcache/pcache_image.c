@@ -3,6 +3,7 @@
  * Read-only access to a cache device or image.  See pcache_image.h.
  */
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <linux/fs.h>
@@ -186,4 +187,57 @@ const char *pcache_errname(int err)
 	default:
 		return "error";
 	}
+}
+
+#define PCACHE_MAX_FLAGS	8
+
+/**
+ * pcache_args() - parse a tool's command line
+ * @argc: from main()
+ * @argv: from main()
+ * @flags: the tool's on/off options, ended by one without a name
+ * @usage: prints the tool's help; --help prints it to stdout and exits 0
+ * @off: set from --offset BYTES (-o), else -1
+ * @path: the one operand, DEV or IMAGE
+ *
+ * Return: 0, or -EINVAL for anything else on the command line.
+ */
+int pcache_args(int argc, char **argv, const struct pcache_flag *flags,
+		void (*usage)(FILE *f), long long *off, const char **path)
+{
+	struct option lopts[PCACHE_MAX_FLAGS + 3] = {
+		{ "offset", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	char sopts[2 * PCACHE_MAX_FLAGS + 4] = "o:h";
+	int i, c, n = strlen(sopts);
+	char *end;
+
+	for (i = 0; flags[i].name && i < PCACHE_MAX_FLAGS; i++) {
+		lopts[i + 2] = (struct option){ flags[i].name, no_argument,
+						NULL, flags[i].key };
+		sopts[n++] = flags[i].key;
+	}
+	*off = -1;
+	while ((c = getopt_long(argc, argv, sopts, lopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (c == 'o') {
+			*off = strtoll(optarg, &end, 0);
+			if (*end || *off < 0)
+				return -EINVAL;
+			continue;
+		}
+		for (i = 0; flags[i].name && flags[i].key != c; i++)
+			;
+		if (!flags[i].name)
+			return -EINVAL;
+		*flags[i].on = 1;
+	}
+	if (optind != argc - 1)
+		return -EINVAL;
+	*path = argv[optind];
+	return 0;
 }

@@ -8,6 +8,8 @@
 #ifndef _PCACHE_IMAGE_H
 #define _PCACHE_IMAGE_H
 
+#include <stdio.h>
+
 #include "pcache_verify.h"
 
 /* Where pcache_img_open() looks for a superblock when not told */
@@ -54,5 +56,20 @@ int pcache_img_load(const struct pcache_img *img, u64 off, u32 stride,
 		    size_t size, pcache_img_check_t check, const void *ctx,
 		    void *rec, struct pcache_slots *sl);
 const char *pcache_errname(int err);
+
+/**
+ * struct pcache_flag - a tool's on/off option
+ * @name: long name
+ * @key: short name
+ * @on: set to 1 when given
+ */
+struct pcache_flag {
+	const char *name;
+	char key;
+	int *on;
+};
+
+int pcache_args(int argc, char **argv, const struct pcache_flag *flags,
+		void (*usage)(FILE *f), long long *off, const char **path);
 
 #endif /* _PCACHE_IMAGE_H */
