@@ -86,7 +86,9 @@ static int walk(struct pcache_scan *s, const struct opts *o)
 	while (!pcache_walk_next(s, &w))
 		;
 	pcache_walk_end(s, &w);
-	if (o->verbose)
+	if (o->verbose && w.pos.seg == PCACHE_SEG_NONE)
+		printf("%s: journal: empty\n", o->path);
+	else if (o->verbose)
 		printf("%s: journal: %llu ksets (%llu links), %llu keys (%llu stale), %llu dirty keys, %llu dirty bytes; ends at %u:%u (%s)\n",
 		       o->path, (unsigned long long)w.ksets,
 		       (unsigned long long)w.links,
