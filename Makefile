@@ -6,6 +6,8 @@ SELFTESTS := tools/testing/selftests/dm-pcache
 KERNEL_SH := $(SELFTESTS)/kernel.sh
 VMTEST    := $(SELFTESTS)/vmtest.sh
 MODSRC    := $(CURDIR)/drivers/md/dm-pcache
+TOOLSRC   := tools/dm-pcache
+FUZZ_SECONDS ?= 60
 
 # Kernel to build the module against: the running kernel's build directory
 # if it has one, else the cached test kernel (built on first use).
@@ -14,7 +16,7 @@ KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
 	  else $(KERNEL_SH) kernel; fi)
 
 .PHONY: all modules check demo kernel vmtest bench torture check-splat intree \
-	clean help
+	clean help tools fuzz
 
 all: modules
 
@@ -42,6 +44,14 @@ torture:
 	DMPC_KUNIT=0 DMPC_TESTS='test_crash_*.sh' DMPC_SWEEP_TEAR=both \
 		$(VMTEST) --pmem-count 2 --backing-count 2
 
+# Userspace: pcache_check, pcache_dump, pcache_status
+tools:
+	$(MAKE) -C $(TOOLSRC)
+
+# make fuzz [FUZZ_SECONDS=N]: libFuzzer on the on-media parsers, one core
+fuzz:
+	$(MAKE) -C $(TOOLSRC) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
 # make vmtest ARGS='-- sh -c "dmsetup targets"'
 vmtest:
 	$(VMTEST) $(ARGS)
@@ -60,6 +70,7 @@ clean:
 	find drivers -name '*.o' -o -name '*.ko' -o -name '*.mod*' \
 		-o -name '.*.cmd' -o -name 'modules.order' \
 		-o -name 'Module.symvers' | xargs rm -f
+	$(MAKE) -C $(TOOLSRC) clean
 
 help:
 	@echo "dm-pcache targets:"
@@ -79,5 +90,10 @@ help:
 	@echo "                    each checked after replay, then every simulated"
 	@echo "                    crash point of a short workload, clean and torn"
 	@echo "  make check-splat  prove that a kernel WARNING fails a run"
+	@echo "  make tools        build pcache_check, pcache_dump and pcache_status"
+	@echo "                    in tools/dm-pcache/ (libc only)"
+	@echo "  make fuzz [FUZZ_SECONDS=60]  build and run the libFuzzer target of"
+	@echo "                    the on-media parsers on one core; prints execs,"
+	@echo "                    edge and line coverage"
 	@echo "  make intree KSRC=DIR  put dm-pcache into a kernel source tree"
 	@echo "  make clean        remove build products from the tree"

@@ -28,6 +28,13 @@ typedef int64_t s64;
 #define le32_to_cpu(x)	le32toh((__u32)(x))
 #define le64_to_cpu(x)	le64toh((__u64)(x))
 
+/* The kernel's one-argument form; <assert.h> wants a message in C11 */
+#undef static_assert
+#define static_assert(expr, ...) __static_assert(expr, ##__VA_ARGS__, #expr)
+#define __static_assert(expr, msg, ...) _Static_assert(expr, msg)
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 #define offsetofend(type, member) \
 	(offsetof(type, member) + sizeof(((type *)0)->member))
 

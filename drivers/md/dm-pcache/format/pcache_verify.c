@@ -372,7 +372,9 @@ static bool pos_valid(const struct pcache_pos_onmedia *o,
 
 	if (seg == PCACHE_SEG_NONE)
 		return off == 0;
-	return seg < geo->seg_count && off < PCACHE_SEG_SIZE;
+	/* every position is where a kset starts */
+	return seg < geo->seg_count && off < PCACHE_SEG_SIZE &&
+	       !(off & (PCACHE_KSET_ALIGN - 1));
 }
 
 /**
@@ -644,8 +646,9 @@ int pcache_kset_check(const struct pcache_kset_onmedia *ks, size_t avail,
 	}
 	flags = le16_to_cpu(ks->flags);
 	next = le32_to_cpu(ks->next_seg);
+	/* a link kset carries no keys: replay would skip them */
 	if (flags & ~PCACHE_KSET_LINK ||
-	    (flags & PCACHE_KSET_LINK && next >= geo->seg_count)) {
+	    (flags & PCACHE_KSET_LINK && (count || next >= geo->seg_count))) {
 		*reason = "link";
 		return -EUCLEAN;
 	}

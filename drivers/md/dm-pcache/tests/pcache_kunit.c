@@ -221,6 +221,11 @@ static void positions_test(struct kunit *test)
 	p.dirty_tail.off = cpu_to_le32(8);
 	reseal(&p, sizeof(p), PCACHE_MAGIC_POS);
 	KUNIT_EXPECT_EQ(test, pcache_positions_check(&p, &geo, &why), -EUCLEAN);
+	/* found by the fuzzer: a position is where a kset starts, 64-aligned */
+	p = orig;
+	p.key_head.off = cpu_to_le32(4000);
+	reseal(&p, sizeof(p), PCACHE_MAGIC_POS);
+	KUNIT_EXPECT_EQ(test, pcache_positions_check(&p, &geo, &why), -EUCLEAN);
 }
 
 static void seg_test(struct kunit *test)
@@ -720,6 +725,18 @@ static void kset_check_test(struct kunit *test)
 	pcache_kset_seal(ks, seed);
 	KUNIT_EXPECT_EQ(test, pcache_kset_check(ks, 4096, 5, seed, &geo, &why),
 			-EUCLEAN);
+	/* found by the fuzzer: a link kset with keys, which replay skips */
+	k.seg_off = 4096;
+	pcache_key_encode(&ks->keys[0], &k);
+	ks->count = cpu_to_le16(1);
+	ks->flags = cpu_to_le16(PCACHE_KSET_LINK);
+	ks->next_seg = cpu_to_le32(2);
+	pcache_kset_seal(ks, seed);
+	KUNIT_EXPECT_EQ(test, pcache_kset_check(ks, 4096, 5, seed, &geo, &why),
+			-EUCLEAN);
+	ks->count = 0;
+	pcache_kset_seal(ks, seed);
+	KUNIT_EXPECT_EQ(test, pcache_kset_check(ks, 4096, 5, seed, &geo, &why), 0);
 }
 
 static int check_flags(u32 flags)

@@ -3,7 +3,8 @@
 #
 # `make check`: everything that proves the tree, in one unattended run.
 #   1. host: packages, kernel source and test kernel (cached), our module
-#      built with W=1 and no warnings, checkpatch on our C files
+#      built with W=1 and no warnings, checkpatch on our C files, the
+#      userspace tools
 #   2. guest: KUnit and the kselftests (vmtest.sh without a command)
 #   3. host-driven multi-boot tests (host_*.sh: power cuts and the like)
 # and ends with the single line "N passed, N failed[, N skipped]".
@@ -65,6 +66,12 @@ host_checkpatch() {
 	result $? "host: checkpatch clean on our C files"
 }
 
+# The userspace tools, for test_tools_* in the guest and host_tools_*
+host_tools() {
+	make -s -C "$REPO/tools/dm-pcache" all > /dev/null
+	result $? "host: make tools (pcache_check, pcache_dump, pcache_status)"
+}
+
 # make intree into a hard-linked copy of the cached source, then build the
 # tree's drivers/md/dm-pcache/ there with W=1, as a distribution would.
 host_intree() {
@@ -124,6 +131,7 @@ host_tests() {
 cd "$REPO" || exit 2
 host_prepare
 host_checkpatch
+host_tools
 host_intree
 guest_suite
 host_tests

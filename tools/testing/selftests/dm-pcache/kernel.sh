@@ -24,7 +24,7 @@ export ARCH
 HOST_PKGS="qemu-system-x86 qemu-utils fio ndctl dmsetup e2fsprogs xfsprogs
 	lvm2 nbd-client nbd-server kmod util-linux python3 perl cpio
 	flex bison bc make gcc libc6-dev libelf-dev libssl-dev ccache
-	xz-utils zstd rsync gnuplot-nox libdevmapper-dev"
+	xz-utils zstd rsync gnuplot-nox libdevmapper-dev clang llvm"
 
 log() { echo "kernel.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
