@@ -25,9 +25,9 @@ CR=$COMMON_DIR/crash/pcache_crash
 CDEV=/dev/mapper/sweepc
 BDEV=/dev/mapper/sweepb
 DEV=/dev/mapper/sweep
-# ~20 MiB in 1 MiB-average writes: one data segment fills, is written
-# back and reclaimed (gc_percent 0) within the workload
-WL=(--seed 11 --count 20 --max-len 512 --fua 25 --sync 25)
+# ~20 MiB in ten writes of up to 4 MiB: one data segment fills, is written
+# back and reclaimed (gc_percent 0) within the workload: 44 points
+WL=(--seed 11 --count 10 --max-len 1024 --fua 25 --sync 25)
 OPTS=(cache_mode writeback gc_percent 0)
 LOG=/tmp/sweep
 
