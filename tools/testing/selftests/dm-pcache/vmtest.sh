@@ -119,24 +119,36 @@ parse_args() {
 
 # Build our module against the cached kernel, W=1, warnings are errors.
 build_module() {
-	local log=$WORK/build.log kunit=n crash=n
+	local log=$WORK/build.log kunit=n crash=n sum args
 
-	MODDIR=$CACHE/mod/$(basename "$KBUILD")
+	# the power-loss writer and checkers run in the guest
+	make -s -C "$SELF_DIR/crash" >&2 || die "building crash/ failed"
+	# one module directory per kernel and per checkout: worktrees and
+	# clones must not swap modules under each other's running guests
+	MODDIR=$CACHE/mod/$(basename "$KBUILD")-$(printf %s "$REPO" |
+		md5sum | cut -c1-8)
 	mkdir -p "$MODDIR"
 	# the debug (KUnit) kernel also gets the simulated power-loss points
 	grep -q '^CONFIG_KUNIT=y' "$KBUILD/.config" && kunit=m crash=y
+	args=(W=1 CONFIG_DM_PCACHE=m CONFIG_DM_PCACHE_KUNIT_TEST=$kunit
+	      CONFIG_DM_PCACHE_CRASHPOINT=$crash)
+	# a no-op kbuild run costs 10-20 s per boot: skip it when nothing changed
+	sum=$({ echo "${args[*]}"; find "$REPO/drivers/md/dm-pcache" -type f \
+		\( -name '*.[ch]' -o -name Makefile -o -name Kconfig \) |
+		sort | xargs md5sum; } | md5sum | cut -d' ' -f1)
+	if [ -f "$MODDIR/dm-pcache.ko" ] && [ "$(cat "$MODDIR/.srcsum" 2> /dev/null)" = "$sum" ]; then
+		return 0
+	fi
+	rm -f "$MODDIR/.srcsum"
 	if ! make -C "$KBUILD" M="$REPO/drivers/md/dm-pcache" MO="$MODDIR" \
-		W=1 CONFIG_DM_PCACHE=m CONFIG_DM_PCACHE_KUNIT_TEST=$kunit \
-		CONFIG_DM_PCACHE_CRASHPOINT=$crash \
-		-j"$(nproc)" modules > "$log" 2>&1; then
+		"${args[@]}" -j"$(nproc)" modules > "$log" 2>&1; then
 		cat "$log" >&2
 		die "module build failed"
 	fi
 	if grep -E 'warning:|error:' "$log" >&2; then
 		die "module build produced warnings (W=1, none allowed)"
 	fi
-	# the power-loss writer and checkers run in the guest
-	make -s -C "$SELF_DIR/crash" >&2 || die "building crash/ failed"
+	echo "$sum" > "$MODDIR/.srcsum"
 }
 
 # image_path BASE INDEX -> BASE, BASE.1, BASE.2 ...
