@@ -3,7 +3,9 @@
 #
 # Boot assembly on the host, without a guest: pcachetab's parser and
 # `check`, the systemd generator's output for a sample pcachetab (as text,
-# and through `systemd-analyze verify`).  Exit 0 = pass.
+# and through `systemd-analyze verify`), `make install` into a staging
+# directory for the test kernel, the man pages, `dkms build` against the
+# test kernel with a private DKMS tree, and shellcheck.  Exit 0 = pass.
 
 set -uo pipefail
 
@@ -161,5 +163,94 @@ empty_tab() {
 	[ -z "$(ls -A "$T/gen2")" ]
 }
 expect "generator: no pcachetab, no units" empty_tab
+
+# -- make install, man pages, DKMS ----------------------------------------
+
+if ! kenv=$("$DIR/kernel.sh" env); then
+	fail "test kernel (kernel.sh env)"
+	exit 1
+fi
+eval "$kenv"
+ROOT=$T/root
+
+install_ok() {
+	make -s -C "$REPO" install DESTDIR="$ROOT" KVER="$KVER" KDIR="$KBUILD" \
+		MO="$T/mod"
+}
+expect "make install DESTDIR=... KVER=$KVER" install_ok
+
+(cd "$ROOT" && find . ! -type d | LC_ALL=C sort) > "$T/files"
+{
+	echo "./lib/modules/$KVER/updates/dm-pcache.ko"
+	echo "./lib/systemd/system-generators/systemd-pcache-generator"
+	echo "./lib/udev/rules.d/70-dm-pcache.rules"
+	echo "./usr/sbin/pcachetab"
+	for f in pcache_check pcache_dump pcache_status; do
+		[ -f "$TOOLS/$f" ] && echo "./usr/sbin/$f"
+	done
+	echo "./usr/share/man/man5/pcachetab.5"
+	echo "./usr/share/man/man8/pcachetab.8"
+	echo "./usr/share/man/man8/systemd-pcache-generator.8"
+} | LC_ALL=C sort > "$T/files.want"
+same_text "make install lays out the documented files" "$T/files.want" "$T/files"
+
+# shellcheck disable=SC2016 # $devnode is udev's, literally
+installed_right() {
+	[ "$(readlink "$ROOT/lib/systemd/system-generators/systemd-pcache-generator")" = \
+		/usr/sbin/pcachetab ] &&
+	grep -qx 'RUN+="/usr/sbin/pcachetab udev $devnode"' \
+		"$ROOT/lib/udev/rules.d/70-dm-pcache.rules" &&
+	[ -x "$ROOT/usr/sbin/pcachetab" ] &&
+	modinfo -F vermagic "$ROOT/lib/modules/$KVER/updates/dm-pcache.ko" |
+		grep -q "^$KVER "
+}
+expect "installed: generator link, rule, helper, module for $KVER" installed_right
+
+uninstall_ok() {
+	make -s -C "$REPO" uninstall DESTDIR="$ROOT" KVER="$KVER" \
+		KDIR="$KBUILD" &&
+	[ -z "$(find "$ROOT" ! -type d)" ]
+}
+expect "make uninstall removes every file" uninstall_ok
+
+man_ok() {
+	local m out
+
+	for m in "$TOOLS"/*.[58]; do
+		out=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$m" 2>&1)
+		[ -z "$out" ] || { echo "$m: $out"; return 1; }
+	done
+}
+if command -v groff > /dev/null; then
+	expect "man pages format without warnings" man_ok
+fi
+
+# DKMS with its own tree and source directory: nothing lands in
+# /var/lib/dkms or /usr/src.
+dkms_ok() {
+	local ver
+
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$REPO/dkms.conf")
+	mkdir -p "$T/dkms" &&
+	make -s -C "$REPO" dkms-src DESTDIR="$T/dk" &&
+	dkms add -m dm-pcache -v "$ver" --dkmstree "$T/dkms" \
+		--sourcetree "$T/dk/usr/src" &&
+	dkms build -m dm-pcache -v "$ver" -k "$KVER" --kernelsourcedir "$KBUILD" \
+		--dkmstree "$T/dkms" --sourcetree "$T/dk/usr/src" &&
+	modinfo -F vermagic "$T/dkms/dm-pcache/$ver/$KVER/$(uname -m)/module/dm-pcache.ko" |
+		grep -q "^$KVER "
+}
+if command -v dkms > /dev/null; then
+	expect "dkms build against the test kernel $KVER" dkms_ok
+else
+	fail "dkms is not installed (kernel.sh deps installs it)"
+fi
+
+shellcheck_ok() {
+	command -v shellcheck > /dev/null || return 0
+	shellcheck "$TOOLS/pcachetab" && shellcheck -x -P "$DIR" \
+		"$DIR/host_boot_01_install.sh" "$DIR/test_boot_01_assemble.sh"
+}
+expect "shellcheck is silent on pcachetab and the boot tests" shellcheck_ok
 
 [ $FAILED -eq 0 ]
