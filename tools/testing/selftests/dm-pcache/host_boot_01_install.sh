@@ -74,6 +74,15 @@ expect "refuses a relative device" check_bad "a pmem1 /dev/vdb" "bad device 'pme
 expect "refuses a bad name" check_bad "a/b /dev/pmem1 /dev/vdb" "bad name"
 expect "refuses one device twice" check_bad "a /dev/vdb /dev/vdb" "the same"
 
+unknown_name() {
+	local out
+
+	out=$(PCACHETAB=$T/pcachetab "$TOOLS/pcachetab" generate fast nosuch 2>&1) &&
+		return 1
+	[[ $out == *"no entry 'nosuch'"* ]]
+}
+expect "generate refuses an unknown name" unknown_name
+
 usage_ok() {
 	"$TOOLS/pcachetab" --help | grep -q '^Usage: pcachetab' &&
 	{ "$TOOLS/pcachetab" frobnicate 2>/dev/null; [ $? -eq 2 ]; }

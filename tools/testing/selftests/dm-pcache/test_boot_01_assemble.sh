@@ -21,10 +21,12 @@
 . "$(dirname "$0")/common.sh"
 
 require_guest
-RULE=$(cd "$COMMON_DIR/../../../dm-pcache" && pwd)/70-dm-pcache.rules
+# tools/dm-pcache, by the physical path (the runner reaches us by a link)
+RULE=$(cd -P "$COMMON_DIR/../../../dm-pcache" 2> /dev/null && pwd)/70-dm-pcache.rules
 HELPER=$(dirname "$RULE")/pcachetab
-if ! command -v udevadm > /dev/null || ! command -v lvcreate > /dev/null; then
-	ktap_skip_all "needs udevadm and lvm2"
+if ! command -v udevadm > /dev/null || ! command -v lvcreate > /dev/null ||
+   [ ! -f "$RULE" ]; then
+	ktap_skip_all "needs udevadm, lvm2 and tools/dm-pcache"
 	exit "$KSFT_SKIP"
 fi
 ktap_print_header
