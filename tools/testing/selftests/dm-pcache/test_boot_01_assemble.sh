@@ -171,7 +171,7 @@ dd if=/dev/urandom of="$T/data" bs=1M count=4 status=none
 dd if="$T/data" of="/dev/mapper/$NAME" bs=1M oflag=direct status=none
 
 again() {
-	coldplug && coldplug &&
+	coldplug &&
 	"$HELPER" -t "$TAB" assemble "$NAME" &&
 	"$HELPER" -t "$TAB" assemble --all &&
 	mapped_once && [ "$(assembled_count)" -eq 1 ]
