@@ -9,20 +9,84 @@ MODSRC    := $(CURDIR)/drivers/md/dm-pcache
 TOOLSRC   := tools/dm-pcache
 FUZZ_SECONDS ?= 60
 
-# Kernel to build the module against: the running kernel's build directory
-# if it has one, else the cached test kernel (built on first use).
-KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
+# Kernel to build the module against: the build directory of KVER if KVER
+# is given, else of the running kernel, if it has one; else the cached
+# test kernel (built on first use).  Worked out once, and only when used.
+KDIR ?= $(eval KDIR := $(shell d=/lib/modules/$(if $(filter command line \
+	  environment,$(origin KVER)),$(KVER),$$(uname -r))/build; \
 	  if [ -f $$d/Makefile ]; then echo $$d; \
-	  else $(KERNEL_SH) kernel; fi)
+	  else $(KERNEL_SH) kernel; fi))$(KDIR)
+
+# Where `make install` puts things; DESTDIR is prepended to each.  KVER:
+# the version of the kernel the module is built against.
+KREL       = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+KVER      ?= $(eval KVER := $(or $(KREL),$(shell uname -r)))$(KVER)
+SBINDIR   ?= /usr/sbin
+UDEVDIR   ?= /lib/udev/rules.d
+GENDIR    ?= /lib/systemd/system-generators
+MANDIR    ?= /usr/share/man
+MODDEST   ?= /lib/modules/$(KVER)/updates
+TOOLS     := $(TOOLSRC)
+# pcache_check, pcache_dump and pcache_status, once `make tools` built them
+TOOL_BINS  = $(wildcard $(addprefix $(TOOLS)/,pcache_check pcache_dump pcache_status))
+# The KUnit module only where the kernel has KUnit (distribution kernels
+# usually do not).
+KUNIT_M    = $(if $(shell grep -s '^CONFIG_KUNIT=[ym]' $(KDIR)/.config),m,n)
+
+DKMS_VER   = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 .PHONY: all modules check demo kernel vmtest bench torture check-splat intree \
-	clean help tools fuzz
+	clean help tools fuzz install install-module install-tools uninstall \
+	dkms-src
 
 all: modules
 
+# MO=DIR: objects and modules go to DIR instead of the source tree.
 modules:
-	$(MAKE) -C $(KDIR) M=$(MODSRC) W=1 CONFIG_DM_PCACHE=m \
-		CONFIG_DM_PCACHE_KUNIT_TEST=m modules
+	$(MAKE) -C $(KDIR) M=$(MODSRC) $(if $(MO),MO=$(MO)) W=1 CONFIG_DM_PCACHE=m \
+		CONFIG_DM_PCACHE_KUNIT_TEST=$(KUNIT_M) modules
+
+# make install [DESTDIR=...] [KDIR=... | KVER=...]: the module into
+# /lib/modules/$(KVER)/updates, pcachetab, its udev rule, the systemd
+# generator and the man pages.
+install: install-module install-tools
+
+install-module: modules
+	@test "$(KREL)" = "$(KVER)" || { echo "make install: $(KDIR) is kernel" \
+		"'$(KREL)', not KVER=$(KVER): give KDIR=" >&2; exit 2; }
+	install -D -m 644 $(or $(MO),$(MODSRC))/dm-pcache.ko \
+		$(DESTDIR)$(MODDEST)/dm-pcache.ko
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+install-tools:
+	install -D -m 755 $(TOOLS)/pcachetab $(DESTDIR)$(SBINDIR)/pcachetab
+	$(if $(TOOL_BINS),install -m 755 $(TOOL_BINS) $(DESTDIR)$(SBINDIR)/)
+	install -d $(DESTDIR)$(GENDIR) $(DESTDIR)$(UDEVDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	ln -sfn $(SBINDIR)/pcachetab $(DESTDIR)$(GENDIR)/systemd-pcache-generator
+	sed 's|/usr/sbin/pcachetab|$(SBINDIR)/pcachetab|' $(TOOLS)/70-dm-pcache.rules \
+		> $(DESTDIR)$(UDEVDIR)/70-dm-pcache.rules
+	install -m 644 $(TOOLS)/pcachetab.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 $(TOOLS)/pcachetab.8 $(TOOLS)/systemd-pcache-generator.8 \
+		$(DESTDIR)$(MANDIR)/man8/
+
+# make dkms-src [DESTDIR=...]: the module's source where DKMS wants it,
+# /usr/src/dm-pcache-<version>; then `dkms install dm-pcache/<version>`.
+dkms-src:
+	rm -rf $(DESTDIR)/usr/src/dm-pcache-$(DKMS_VER)
+	install -d $(DESTDIR)/usr/src/dm-pcache-$(DKMS_VER)
+	git ls-files -co --exclude-standard -z Makefile dkms.conf drivers/md/dm-pcache | \
+		xargs -0 cp --parents -t $(DESTDIR)/usr/src/dm-pcache-$(DKMS_VER)
+
+uninstall:
+	rm -f $(DESTDIR)$(MODDEST)/dm-pcache.ko $(DESTDIR)$(SBINDIR)/pcachetab \
+		$(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(TOOL_BINS))) \
+		$(DESTDIR)$(GENDIR)/systemd-pcache-generator \
+		$(DESTDIR)$(UDEVDIR)/70-dm-pcache.rules \
+		$(DESTDIR)$(MANDIR)/man5/pcachetab.5 \
+		$(DESTDIR)$(MANDIR)/man8/pcachetab.8 \
+		$(DESTDIR)$(MANDIR)/man8/systemd-pcache-generator.8
+	$(if $(DESTDIR),,depmod -a $(KVER))
 
 check:
 	$(SELFTESTS)/check.sh
@@ -96,4 +160,8 @@ help:
 	@echo "                    the on-media parsers on one core; prints execs,"
 	@echo "                    edge and line coverage"
 	@echo "  make intree KSRC=DIR  put dm-pcache into a kernel source tree"
+	@echo "  make install [DESTDIR=D] [KDIR=K]  module, pcachetab, udev rule,"
+	@echo "                    systemd generator, man pages (see README)"
+	@echo "  make uninstall    remove what make install put there"
+	@echo "  make dkms-src     source for DKMS in /usr/src/dm-pcache-<version>"
 	@echo "  make clean        remove build products from the tree"

@@ -22,7 +22,7 @@ ARCH=x86_64
 export ARCH
 
 HOST_PKGS="qemu-system-x86 qemu-utils fio ndctl dmsetup e2fsprogs xfsprogs
-	lvm2 nbd-client nbd-server kmod util-linux python3 perl cpio
+	lvm2 nbd-client nbd-server kmod util-linux python3 perl cpio dkms udev
 	flex bison bc make gcc libc6-dev libelf-dev libssl-dev ccache
 	xz-utils zstd rsync gnuplot-nox libdevmapper-dev clang llvm"
 
