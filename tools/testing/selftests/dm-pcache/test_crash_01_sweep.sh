@@ -40,6 +40,17 @@ ktap_set_plan 5
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
 dmsetup create sweepb --table "0 $((32 * 2048)) linear $BACKING 0"
 
+# GC runs after writeback has cleaned a segment: give it up to 5 s to
+# reclaim one, so that the workload always ends with a GC step
+wait_gc() {
+	local i
+
+	for ((i = 0; i < 25; i++)); do
+		[ "$(status_field sweep 24)" -gt 0 ] && return 0
+		sleep 0.2
+	done
+}
+
 # run_once N TEAR: the workload with power lost after point N (0: never),
 # then replay and both checks.  Prints what failed; returns non-zero then.
 run_once() {
@@ -51,7 +62,7 @@ run_once() {
 	echo "$tear" > $DBG/tear
 	if pcache_create sweep $CDEV $BDEV "${OPTS[@]}" 2> $LOG.err; then
 		"$CR" write $DEV "${WL[@]}" > $LOG.rep 2>&1
-		dmsetup message sweep 0 flush 2> /dev/null
+		dmsetup message sweep 0 flush 2> /dev/null && wait_gc
 		dmsetup status sweep > $LOG.status
 		dmsetup remove sweep
 	else
