@@ -35,7 +35,12 @@ if [ ! -d "$DBG" ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 5
+# make check sweeps once (4 results), make torture both ways (5)
+if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
+	ktap_set_plan 5
+else
+	ktap_set_plan 4
+fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
 dmsetup create sweepb --table "0 $((32 * 2048)) linear $BACKING 0"
@@ -61,7 +66,9 @@ run_once() {
 	echo "$n" > $DBG/crash_after
 	echo "$tear" > $DBG/tear
 	if pcache_create sweep $CDEV $BDEV "${OPTS[@]}" 2> $LOG.err; then
-		"$CR" write $DEV "${WL[@]}" > $LOG.rep 2>&1
+		# one CPU: writes on two CPUs fill two data heads, and with
+		# neither segment full there would be nothing for GC to reclaim
+		taskset -c 0 "$CR" write $DEV "${WL[@]}" > $LOG.rep 2>&1
 		dmsetup message sweep 0 flush 2> /dev/null && wait_gc
 		dmsetup status sweep > $LOG.status
 		dmsetup remove sweep
@@ -115,7 +122,6 @@ if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
 else
 	check "recovery after a power cut at each point, odd ones torn" \
 		sweep alt
-	ktap_test_skip "every point also torn (DMPC_SWEEP_TEAR=both)"
 fi
 check "power restored: no crash point left armed" \
 	test "$(cat $DBG/crashed)" = 0
