@@ -1,22 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot assembly through the udev rule: the backing device is an LVM
-# logical volume on /dev/vda, the cache /dev/pmem0, the rule (our
-# 70-dm-pcache.rules, pointed at a pcachetab in /tmp) runs with the
-# system's rules.  Add events assemble the entry exactly once; repeated
-# events and assemble calls change nothing; our own device's events run
-# nothing; with the LV deactivated events assemble nothing, silently; the
-# LV's activation brings the entry back once, with its data; a noauto entry
-# and one whose device never appears are left alone.
-#
-# systemd-udevd cannot run in the test kernel (no CONFIG_INOTIFY_USER: it
-# exits with "Failed to create inotify descriptor"), so uevent() does what
-# it does for one event: `udevadm test` runs every rule (55-dm, 56-lvm,
-# 60-persistent-storage, ours ...) on the device, writes the udev database
-# and the /dev links, and the RUN programs our rule added are then run
-# with udev's empty environment.  LVM and dmsetup run without udev
-# (DM_DISABLE_UDEV=1, as everywhere in the guest).
+# Boot assembly through the udev rule, with the system's own udev: the
+# backing device is an LVM logical volume on /dev/vda, the cache
+# /dev/pmem0.  systemd-udevd runs with the system's rules and ours (our
+# 70-dm-pcache.rules, pointed at a pcachetab in /tmp); LVM and dmsetup
+# synchronise with it as on a host.  A coldplug of the block devices, as at
+# boot, activates the volume group through LVM's own rule (69-lvm: pvscan,
+# vgchange -aay) and the LV's activation assembles the entry, exactly once.
+# Repeated events and assemble calls change nothing; our own device's
+# events run nothing; with the LV deactivated events assemble nothing,
+# silently; the LV's activation brings the entry back once, with its data;
+# a noauto entry and one whose device never appears are left alone.
 
 . "$(dirname "$0")/common.sh"
 
@@ -30,25 +25,28 @@ if ! command -v udevadm > /dev/null || ! command -v lvcreate > /dev/null ||
 	exit "$KSFT_SKIP"
 fi
 ktap_print_header
-ktap_set_plan 12
+ktap_set_plan 14
 
 T=$(mktemp -d /tmp/boot.XXXXXX)
 TAB=$T/pcachetab
 VG=pcboot_vg
 LV=$VG/back
 NAME=pcboot
-HAD_UDEV=0
-[ -e /run/udev ] || [ -e /dev/disk ] && HAD_UDEV=1
+UDEVD=$(command -v systemd-udevd || echo /lib/systemd/systemd-udevd)
 export LVM_SUPPRESS_FD_WARNINGS=1
 
 cleanup() {
 	dmsetup remove --retry "$NAME" > /dev/null 2>&1
 	vgremove -f -y "$VG" > /dev/null 2>&1
 	pvremove -f -y "$BACKING" > /dev/null 2>&1
-	rm -f /run/udev/rules.d/70-dm-pcache.rules
-	# what udevadm test left: the database and the /dev links
-	[ "$HAD_UDEV" = 1 ] || rm -rf /run/udev /dev/disk
+	udevadm settle -t 30 > /dev/null 2>&1
+	udevadm control --exit > /dev/null 2>&1
+	# the rest of the suite runs without udev: its database, the links
+	# it made and LVM's online records go
+	export DM_DISABLE_UDEV=1
+	rm -rf /run/udev /dev/disk /run/lvm/pvs_online /run/lvm/vgs_online
 	rm -rf "/dev/${VG:?}" "$T"
+	find /dev/mapper -type l -delete 2> /dev/null
 	dm_cleanup
 	zero_head "$BACKING"
 }
@@ -57,6 +55,19 @@ trap cleanup EXIT
 mkdir -p /run/udev/rules.d
 sed -e "s|/etc/pcachetab|$TAB|" -e "s|/usr/sbin/pcachetab |$HELPER -t $TAB |" \
 	"$RULE" > /run/udev/rules.d/70-dm-pcache.rules
+
+# LVM and dmsetup wait for udev, as on a host with udev
+unset DM_DISABLE_UDEV
+start_udevd() {
+	SYSTEMD_LOG_TARGET=kmsg "$UDEVD" --daemon 2> "$T/udevd.err" && udevadm control --ping -t 30
+}
+check "systemd-udevd runs" start_udevd || cat "$T/udevd.err" >&2
+
+# coldplug: what systemd-udev-trigger does at boot, for block devices
+coldplug() {
+	udevadm trigger --action=add --subsystem-match=block &&
+	udevadm settle -t 120
+}
 
 # majmin DEV: major:minor in decimal, as dmsetup table prints devices
 majmin() {
@@ -76,51 +87,16 @@ runs() {
 		sed -n "s|^run: '\($HELPER .*\)'\$|\1|p"
 }
 
-# uevent ACTION DEV: one event, as udevd would handle it; then the events
-# of device-mapper devices that appeared meanwhile (their links, such as
-# /dev/mapper/NAME, are udev's to make)
-uevent() {
-	local cmd d
-
-	runs "$@" > "$T/run" || return 1
-	while read -r cmd; do
-		# udev splits RUN at blanks and passes no environment of its own
-		# shellcheck disable=SC2086
-		env -i $cmd || return 1
-	done < "$T/run"
-	for d in /sys/class/block/dm-*; do
-		if [ -e "$d" ] && [ ! -e "/dev/mapper/$(cat "$d/dm/name")" ]; then
-			uevent change "/dev/${d##*/}" || return 1
-		fi
-	done
-	return 0
-}
-
-# coldplug: `udevadm trigger --action=add` for the two disks;
-# device-mapper devices get the "change" of their activation (an "add"
-# without the flags of the activation disables their rules)
-coldplug() {
-	local d
-
-	for d in "$PMEM" "$BACKING"; do
-		uevent add "$d" || return 1
-	done
-	for d in /sys/class/block/dm-*; do
-		[ -e "$d" ] && { uevent change "/dev/${d##*/}" || return 1; }
-	done
-	return 0
-}
-
 # assembled_count: how often pcachetab assembled the entry since the mark
 assembled_count() {
 	dmesg_since | grep -c "pcachetab: $NAME: assembled"
 }
 
-# Nothing but our own info lines: no other pcachetab line (errors, udev
-# complaining about our program), no device-mapper error.
+# Nothing but our own info lines: no other pcachetab line, no complaint of
+# udevd about a program or rule, no device-mapper error.
 quiet_log() {
 	! dmesg_since | grep -v "pcachetab: $NAME: \(assembled\|removed\)" |
-		grep -iE 'pcachetab|device-mapper: .*(error|fail|refus|cannot|in use)'
+		grep -iE 'pcachetab|udevd.*(fail|error|timeout|killed)|device-mapper: .*(error|fail|refus|cannot|in use)'
 }
 
 mapped_once() {
@@ -147,8 +123,12 @@ manual  $PMEM   /dev/$LV   noauto
 ghost   $PMEM   $VG/never-there
 EOF
 
+# a boot: the volume group inactive, LVM's online records (in /run) gone
+vgchange -q -an "$VG" > /dev/null
+rm -rf /run/lvm/pvs_online /run/lvm/vgs_online
 dmesg_mark
 coldplug
+check "coldplug: LVM's rule activates the LV" test -b "/dev/$LV"
 
 table_right() {
 	local -a t
@@ -163,9 +143,10 @@ table_right() {
 	[ "${t[4]}" = "$(majmin "/dev/$LV")" ] &&
 	[[ "${t[*]}" == *"cache_mode writeback data_crc true"* ]] &&
 	[ "$(dmsetup info -c --noheadings -o uuid "$NAME")" = "PCACHE-$NAME" ] &&
-	[ -b "/dev/mapper/$NAME" ] && [ "$(assembled_count)" -eq 1 ]
+	[ -L "/dev/mapper/$NAME" ] && [ -b "/dev/mapper/$NAME" ] &&
+	[ "$(assembled_count)" -eq 1 ]
 }
-check "add events assemble it, with the table of its line" table_right
+check "the LV's activation assembles it, with the table of its line" table_right
 
 dd if=/dev/urandom of="$T/data" bs=1M count=4 status=none
 dd if="$T/data" of="/dev/mapper/$NAME" bs=1M oflag=direct status=none
@@ -191,16 +172,27 @@ held() {
 }
 check "the LV cannot be deactivated while the cache holds it" held
 
+# change events for every block device: LVM's rule activates nothing on
+# them, so what happens is our rule's doing
+change_all() {
+	udevadm trigger --action=change --subsystem-match=block &&
+	udevadm settle -t 120
+}
+
 lv_gone() {
-	"$HELPER" -t "$TAB" remove "$NAME" &&
-	! dmsetup info "$NAME" > /dev/null 2>&1 &&
-	lvchange -an "$LV" && [ ! -e "/dev/$LV" ] && coldplug &&
-	! dmsetup info "$NAME" > /dev/null 2>&1
+	"$HELPER" -t "$TAB" remove "$NAME" || return 1
+	dmsetup info "$NAME" > /dev/null 2>&1 && { ktap_print_msg "still mapped"; return 1; }
+	lvchange -an "$LV" || return 1
+	[ -e "/dev/$LV" ] && { ktap_print_msg "/dev/$LV still there"; return 1; }
+	change_all || return 1
+	dmsetup info "$NAME" > /dev/null 2>&1 &&
+		{ ktap_print_msg "assembled again: $(dmsetup ls | tr '\n' ' ')"; return 1; }
+	return 0
 }
 check "removed, LV deactivated: events assemble nothing" lv_gone
 
 lv_back() {
-	lvchange -ay "$LV" && uevent change "/dev/$LV" && mapped_once &&
+	lvchange -ay "$LV" && udevadm settle -t 120 && mapped_once &&
 	[ "$(assembled_count)" -eq 2 ]
 }
 check "LV activated again: assembled again, once" lv_back
