@@ -282,8 +282,10 @@ int pcache_super_open(struct pcache_super *s, const char *name,
 	init_handles(s);
 	ret = identify(s, &what);
 	if (ret) {
+		/* a failed allocation is not the medium's fault */
 		snprintf(err, PCACHE_SUPER_ERR_LEN,
-			 "Media error reading the start of the cache device");
+			 "%s reading the start of the cache device",
+			 ret == -ENOMEM ? "Out of memory" : "Media error");
 		return ret;
 	}
 	switch (what) {

@@ -7,6 +7,10 @@
 #     allocations (failslab / fail_page_alloc aimed at dmsetup with the task
 #     filter): each load either works or fails with a message, and the
 #     cache's data survives every failed attempt;
+#   - the same, with the failures aimed at our own allocations only (the
+#     stack-trace filter, set to the module's text), so that every
+#     allocation of the constructor and of replay can fail: each refused
+#     load says why;
 #   - writes under failing allocations in the writer's context: each
 #     completes correctly or fails with an error, never a hang or a splat;
 #   - bad sectors on the backing device (dm-dust): writeback fails there
@@ -30,7 +34,7 @@ if [ ! -d $SLAB ] || [ ! -d $PAGE ]; then
 	ktap_skip_all "kernel without FAILSLAB and FAIL_PAGE_ALLOC"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 11
+ktap_set_plan 17
 
 # faults_on PERCENT SPACE TIMES: once tasks with make-it-fail set have
 # allocated SPACE bytes, fail PERCENT of their slab and order >= 1 page
@@ -52,8 +56,30 @@ faults_on() {
 }
 
 faults_off() {
-	echo 0 > $SLAB/probability 2> /dev/null
-	echo 0 > $PAGE/probability 2> /dev/null
+	local d
+
+	for d in $SLAB $PAGE; do
+		echo 0 > $d/probability 2> /dev/null
+		[ -e $d/require-start ] || continue
+		# the defaults: every stack qualifies
+		echo 0 > $d/require-start
+		echo 0xffffffffffffffff > $d/require-end
+	done
+}
+
+# aim_at_module: only allocations with our module's code on the stack fail
+aim_at_module() {
+	local d lo hi
+
+	read -r lo hi <<< "$(awk '$4 == "[dm_pcache]" && $2 ~ /^[tT]$/ { print $1 }' \
+		/proc/kallsyms | sort | sed -n '1p;$p' | tr '\n' ' ')"
+	[ -n "$hi" ] || return 1
+	for d in $SLAB $PAGE; do
+		echo 32 > $d/stacktrace-depth
+		echo "0x$lo" > $d/require-start || return 1
+		# past the start of the last function: none is that long
+		printf '0x%x\n' $((0x$hi + 65536)) > $d/require-end || return 1
+	done
 }
 
 # The guest's root is 9p, whose client does not survive an allocation
@@ -87,6 +113,19 @@ table() {
 	pcache_table "$PMEM" "$BACKING" cache_mode writeback
 }
 
+# try_load: one table load with the faults set up; counts it in ok (loaded
+# and removed), failed (refused) or other (loaded, then not removable)
+try_load() {
+	if failing dmsetup create pcf --table "$(table)" 2> /dev/null; then
+		ok=$((ok + 1))
+		dmsetup remove pcf || other=$((other + 1))
+	else
+		failed=$((failed + 1))
+		# a create that failed after the device node was made
+		dmsetup remove pcf > /dev/null 2>&1
+	fi
+}
+
 blank "$PMEM"
 zero_head "$BACKING" 64
 pcache_create pcf "$PMEM" "$BACKING" cache_mode writeback
@@ -102,14 +141,7 @@ ok=0 failed=0 other=0
 # from the exec through dm's ioctl to our constructor and replay
 for ((sp = 0; sp <= 24 << 10; sp += 512)); do
 	faults_on 100 $sp 1
-	if failing dmsetup create pcf --table "$(table)" 2> /tmp/f01.err; then
-		ok=$((ok + 1))
-		dmsetup remove pcf || other=$((other + 1))
-	else
-		failed=$((failed + 1))
-		# a create that failed after the device node was made
-		dmsetup remove pcf > /dev/null 2>&1
-	fi
+	try_load
 	faults_off
 done
 ktap_print_msg "table loads with one allocation failing: $ok loaded, $failed refused"
@@ -117,6 +149,40 @@ dmesg_since | grep -a 'pcache\|device-mapper' | sed 's/^\[[^]]*\] //' |
 	sort | uniq -c | while read -r l; do ktap_print_msg "  $l"; done
 check "table loads under failing allocations load or fail cleanly" \
 	test $other -eq 0 -a $failed -gt 0 -a $ok -gt 0
+check "no device is left behind" test -z "$(dmsetup ls | grep '^pcf')"
+pcache_create pcf "$PMEM" "$BACKING" cache_mode writeback
+"$CR" check $DEV --seed 21 --count 400 "${WL[@]}" < /tmp/f01.rep > /tmp/f01.chk
+check "the cache's data survived every failed load" test $? -eq 0
+dmsetup remove pcf
+
+# table loads with failures in our own code only: each of our allocations
+# fails with the given probability, the first failure ends the attempt
+dmesg_mark
+ok=0 failed=0 other=0
+if [ -e $SLAB/require-start ]; then
+	for pct in 2 5 10 25 50 100; do
+		for ((i = 0; i < 6; i++)); do
+			faults_on $pct 0 1
+			aim_at_module || break 2
+			try_load
+			faults_off
+		done
+	done
+fi
+faults_off
+said=$(dmesg_since | grep -ac 'device-mapper: table: .*: pcache: ')
+ktap_print_msg "loads with our allocations failing: $ok loaded, $failed refused, $said reasons logged"
+dmesg_since | grep -a 'pcache' | sed 's/^\[[^]]*\] //' |
+	sort | uniq -c | while read -r l; do ktap_print_msg "  $l"; done
+check "the stack filter aims failures at the module" test -e $SLAB/require-start
+check "loads with our allocations failing load or fail cleanly" \
+	test $other -eq 0 -a $failed -gt 0
+check "each refused load logged its reason" test "$said" -ge "$failed"
+# ENOMEM is never blamed on the cache device (media error, corruption)
+no_blame() {
+	! dmesg_since | grep -a 'pcache: .*(-12)' | grep -qiE 'media|corrupt|holds'
+}
+check "no refusal blames the cache device for a failed allocation" no_blame
 check "no device is left behind" test -z "$(dmsetup ls | grep '^pcf')"
 pcache_create pcf "$PMEM" "$BACKING" cache_mode writeback
 "$CR" check $DEV --seed 21 --count 400 "${WL[@]}" < /tmp/f01.rep > /tmp/f01.chk
