@@ -55,7 +55,10 @@ check "nbd device attached, with a dead-connection timeout" attach
 
 blank "$PMEM"
 pcache_create pcn "$PMEM" /dev/nbd0
-"${FIO[@]}" --filename=$DEV --runtime=20 --time_based --output=/tmp/nbd.fio &
+# one whole pass over the 24 MiB (the served file is verified against it
+# at the end), paced to last about 20 s on a fast host so that the outage
+# falls in the middle of it
+"${FIO[@]}" --filename=$DEV --rate_iops=300 --output=/tmp/nbd.fio &
 FIO_PID=$!
 sleep 4
 pkill -KILL -x nbd-server
