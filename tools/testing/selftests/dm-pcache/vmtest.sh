@@ -199,6 +199,8 @@ write_guest_env() {
 		printf 'KBUILD=%q\n' "$KBUILD"
 		printf 'MODDIR=%q\n' "$MODDIR"
 		printf 'LOAD_MODULE=%q\n' "$LOAD_MODULE"
+		printf 'SPLAT_RE=%q\n' "$SPLAT_RE"
+		printf 'EARLY_SPLAT=%q\n' "$EARLY_SPLAT"
 		# DMPC_* settings (test selection and the like) reach the guest
 		for k in ${!DMPC_@}; do
 			printf 'export %s=%q\n' "$k" "${!k}"
@@ -287,7 +289,9 @@ watch_qemu() {
 	done
 }
 
-# Any of these in the guest's kernel log fails the run.
+# Any of these in the guest's kernel log fails the run.  A guest that
+# finds one before it runs anything reports EARLY_SPLAT and is booted again.
+EARLY_SPLAT=125
 SPLAT_RE='BUG:|WARNING:|Oops|Call Trace|Kernel panic|UBSAN:'
 SPLAT_RE+='|blocked for more than|hung task|INFO: possible|INFO: trying to register'
 SPLAT_RE+='|general protection fault|DEBUG_LOCKS_WARN_ON|kmemleak: [0-9]+ new suspected'
@@ -349,6 +353,12 @@ main() {
 		note "the guest died before init started; console log tail:"
 		tail -n 5 "$WORK/console.log" >&2
 		note "booting once more"
+		run_qemu
+	elif [ "$(cat "$WORK/status" 2> /dev/null)" = "$EARLY_SPLAT" ]; then
+		note "kernel splat during boot, before anything of ours ran:"
+		grep -E -A20 "$SPLAT_RE" "$WORK/dmesg.txt" | head -n 30 >&2
+		note "booting once more"
+		rm -f "$WORK/init_started" "$WORK/status" "$WORK/dmesg.txt"
 		run_qemu
 	fi
 
