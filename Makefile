@@ -141,7 +141,7 @@ help:
 	@echo "  make              build dm-pcache.ko against KDIR (default: running"
 	@echo "                    kernel's build dir, else the cached test kernel)"
 	@echo "  make check        the whole test suite in a QEMU guest; ends with"
-	@echo "                    'N passed, N failed' (first run: ~60 min, later ~28)"
+	@echo "                    'N passed, N failed' (first run: ~60 min, later ~30)"
 	@echo "  make demo         boot a guest, build a pcache device with ext4 and fio"
 	@echo "  make kernel       fetch and build the test kernel into ~/.cache/dm-pcache"
 	@echo "  make vmtest ARGS='-- CMD'  run CMD in the guest (see vmtest.sh -h)"

@@ -8,6 +8,13 @@
 #   2. guest: KUnit and the kselftests (vmtest.sh without a command)
 #   3. host-driven multi-boot tests (host_*.sh: power cuts and the like)
 # and ends with the single line "N passed, N failed[, N skipped]".
+#
+# With DMPC_LANES=2, steps 2 and 3 run in two lanes at once, each its own
+# guest: lane 1 (its output shown as it comes) runs KUnit, the tests in
+# LANE1 and the power-cut rounds; lane 2 (its output shown when it ends)
+# every other test and host test.  The default is one lane: a TCG guest
+# with two vCPUs keeps both host cores of this machine busy much of the
+# time, so two guests mostly slow each other down.
 
 set -uo pipefail
 
@@ -97,35 +104,105 @@ host_intree() {
 	rm -rf "$t"
 }
 
+# Long tests, by their warm duration: together with the power-cut rounds
+# about as long as the rest.  A test not named here runs in lane 2.
+LANE1="test_crash_01_sweep.sh test_mode_04_replacement.sh
+	test_mode_01_modes.sh test_wb_02_flush.sh test_boot_01_assemble.sh
+	test_engine_01_write.sh test_target_02_format.sh
+	host_crash_01_torture.sh"
+
+# guest_suite TESTS...: one guest for those kselftests (KUnit too unless
+# DMPC_KUNIT=0); its "dmpc-suite:" line, then a line for a splat
 guest_suite() {
-	local out line
+	local out line start=$SECONDS
 
 	out=$(mktemp)
-	"$SELF_DIR/vmtest.sh" 2>&1 | tee "$out"
-	echo "guest suite: $((SECONDS - LAST)) s"
-	LAST=$SECONDS
+	DMPC_TESTS="$*" "$SELF_DIR/vmtest.sh" 2>&1 | tee "$out"
+	echo "guest suite: $((SECONDS - start)) s"
 	line=$(grep -a '^dmpc-suite: ' "$out" | tail -n 1)
 	if [ -z "$line" ]; then
-		result 1 "guest: suite did not report (see above)"
-	else
-		eval "$(echo "$line" | sed 's/^dmpc-suite: //;s/\([a-z]*\)=/S_\1=/g')"
-		PASS=$((PASS + S_passed))
-		FAIL=$((FAIL + S_failed))
-		SKIP=$((SKIP + S_skipped))
-		grep -qa '^vmtest: exit status\|^vmtest: kernel splat\|^vmtest: error' "$out" &&
-			result 1 "guest: clean exit, no kernel splat"
+		echo "not ok - guest: suite did not report (see above)"
+	elif grep -qa '^vmtest: exit status\|^vmtest: kernel splat\|^vmtest: error' "$out"; then
+		echo "not ok - guest: clean exit, no kernel splat"
 	fi
 	rm -f "$out"
 }
 
+# host_tests NAMES...
 host_tests() {
-	local t
+	local t start
 
-	for t in "$SELF_DIR"/host_*.sh; do
-		[ -x "$t" ] || continue
-		"$t"
-		result $? "host: $(basename "$t")"
+	for t in "$@"; do
+		[ -x "$SELF_DIR/$t" ] || continue
+		start=$SECONDS
+		if "$SELF_DIR/$t"; then
+			echo "ok - host: $t ($((SECONDS - start)) s)"
+		else
+			echo "not ok - host: $t ($((SECONDS - start)) s)"
+		fi
 	done
+}
+
+# tally FILE: add the lane's results (suite lines and host lines)
+tally() {
+	local line S_passed=0 S_failed=0 S_skipped=0
+
+	while IFS= read -r line; do
+		case $line in
+		"dmpc-suite: "*)
+			eval "$(echo "$line" | sed 's/^dmpc-suite: //;s/\([a-z]*\)=/S_\1=/g')"
+			PASS=$((PASS + S_passed))
+			FAIL=$((FAIL + S_failed))
+			SKIP=$((SKIP + S_skipped))
+			;;
+		"ok - host: "* | "ok - guest: "*) PASS=$((PASS + 1)) ;;
+		"not ok - host: "* | "not ok - guest: "*) FAIL=$((FAIL + 1)) ;;
+		esac
+	done < <(grep -a '^dmpc-suite: \|^ok - \(host\|guest\): \|^not ok - \(host\|guest\): ' "$1")
+}
+
+# in_lane1 NAME: does that test run in lane 1?
+in_lane1() {
+	[ "${DMPC_LANES:-1}" = 1 ] || [[ " $(echo $LANE1) " == *" $1 "* ]]
+}
+
+# lanes: the guest suite and the host tests, in one or two lanes
+lanes() {
+	local t l1=() l2=() h1=() h2=() log1 log2 pid
+
+	for t in "$SELF_DIR"/test_*.sh; do
+		t=$(basename "$t")
+		if in_lane1 "$t"; then l1+=("$t"); else l2+=("$t"); fi
+	done
+	for t in "$SELF_DIR"/host_*.sh; do
+		t=$(basename "$t")
+		if in_lane1 "$t"; then h1+=("$t"); else h2+=("$t"); fi
+	done
+	log1=$(mktemp)
+	log2=$(mktemp)
+	# one module build for both guests
+	"$SELF_DIR/vmtest.sh" --build-only > "$log1" 2>&1 ||
+		{ cat "$log1"; echo "not ok - host: module build" >> "$log1"; }
+	if [ ${#l2[@]} -gt 0 ] || [ ${#h2[@]} -gt 0 ]; then
+		{
+			[ ${#l2[@]} -eq 0 ] || DMPC_KUNIT=0 guest_suite "${l2[@]}"
+			host_tests "${h2[@]}"
+		} > "$log2" 2>&1 &
+		pid=$!
+	fi
+	{
+		[ ${#l1[@]} -eq 0 ] || guest_suite "${l1[@]}"
+		host_tests "${h1[@]}"
+	} 2>&1 | tee -a "$log1"
+	if [ -n "${pid:-}" ]; then
+		wait "$pid"
+		echo "---- lane 2 ----"
+		cat "$log2"
+	fi
+	tally "$log1"
+	tally "$log2"
+	echo "guest suite and host tests: $((SECONDS - LAST)) s"
+	rm -f "$log1" "$log2"
 }
 
 cd "$REPO" || exit 2
@@ -133,6 +210,5 @@ host_prepare
 host_checkpatch
 host_tools
 host_intree
-guest_suite
-host_tests
+lanes
 finish

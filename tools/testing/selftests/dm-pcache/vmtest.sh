@@ -37,6 +37,7 @@ KEEP_OUT=
 EXTRA_APPEND=
 ICOUNT=0
 QUIET=0
+BUILD_ONLY=0
 
 usage() {
 	cat <<EOF
@@ -65,6 +66,9 @@ Options:
   --append ARGS                extra kernel command line
   --icount                     deterministic guest time (-icount shift=0)
   --out DIR                    keep console log, dmesg and output in DIR
+  --build-only                 prepare the kernel, build the module and the
+                               guest's helpers, and boot nothing (so that
+                               guests started together share one build)
   -q, --quiet                  do not echo the guest's output
   -h, --help                   this text
 EOF
@@ -106,6 +110,7 @@ parse_args() {
 		--no-module) LOAD_MODULE=0 ;;
 		--append) EXTRA_APPEND=$2; shift ;;
 		--icount) ICOUNT=1 ;;
+		--build-only) BUILD_ONLY=1 ;;
 		--out) KEEP_OUT=$2; shift ;;
 		-q|--quiet) QUIET=1 ;;
 		-h|--help) usage; exit 0 ;;
@@ -342,6 +347,7 @@ main() {
 	WORK=$(mktemp -d "$CACHE/run/vm.XXXXXX")
 	trap 'rm -rf "$WORK"' INT TERM
 	build_module
+	[ "$BUILD_ONLY" = 1 ] && finish 0
 	PMEM_FILES=()
 	BACKING_FILES=()
 	prepare_images
