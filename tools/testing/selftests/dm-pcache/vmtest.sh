@@ -361,7 +361,7 @@ main() {
 		note "booting once more"
 		run_qemu
 	elif [ "$(cat "$WORK/status" 2> /dev/null)" = "$EARLY_SPLAT" ]; then
-		note "kernel splat during boot, before anything of ours ran:"
+		note "early-boot splat, before anything of ours ran:"
 		grep -E -A20 "$SPLAT_RE" "$WORK/dmesg.txt" | head -n 30 >&2
 		note "booting once more"
 		rm -f "$WORK/init_started" "$WORK/status" "$WORK/dmesg.txt"
