@@ -108,7 +108,10 @@ static void kset_journaled(struct pcache_cache *c,
 	u64 dirty = 0;
 
 	each_live_key(c, ks, key_journaled, &dirty);
+	if (!dirty)
+		return;
 	atomic64_add(dirty, &c->dirty_bytes);
+	atomic64_add(dirty, &c->dirtied);
 }
 
 static void key_unpin(struct pcache_cache *c, const struct pcache_key_info *k,
@@ -282,6 +285,32 @@ int pcache_cache_flush(struct pcache_cache *c)
 	return ret;
 }
 
+/**
+ * pcache_cache_preflush() - a REQ_PREFLUSH: end a flush epoch, seal
+ * @c: cache
+ *
+ * Return: as pcache_cache_flush().
+ */
+int pcache_cache_preflush(struct pcache_cache *c)
+{
+	pcache_epochs_barrier(&c->epochs, &c->key_seq);
+	return pcache_cache_flush(c);
+}
+
+/**
+ * pcache_epoch_limit() - the newest key in the flush epoch of another
+ * @c: cache
+ * @seq: a key's sequence number
+ *
+ * Call with the lock of the subtree whose newer keys are looked at held.
+ *
+ * Return: see pcache_epochs_limit().
+ */
+u64 pcache_epoch_limit(struct pcache_cache *c, u64 seq)
+{
+	return pcache_epochs_limit(&c->epochs, seq, &c->key_seq);
+}
+
 static void seal_work_fn(struct work_struct *w)
 {
 	struct pcache_cache *c = container_of(to_delayed_work(w),
@@ -320,7 +349,8 @@ static int journal_keys(struct pcache_cache *c,
 	if (fua && !ret)
 		ret = seal_locked(c, o);
 	mutex_unlock(&o->lock);
-	if (!fua)
+	/* a plain read first: the atomic test of a queued work bounces */
+	if (!fua && !delayed_work_pending(&c->seal_work))
 		queue_delayed_work(c->wq, &c->seal_work, PCACHE_SEAL_INTERVAL);
 	return ret;
 }
@@ -332,6 +362,24 @@ static struct pcache_key *take_spare(void *ctx)
 
 	*spare = NULL;
 	return k;
+}
+
+/*
+ * A write needs a spare key in case it splits an older one, and rarely
+ * uses it: keep the unused spare for this CPU's next write instead of
+ * freeing it.  At most one per CPU, so the pool's reserve stays whole.
+ */
+static struct pcache_key *get_spare(struct pcache_cache *c)
+{
+	struct pcache_key *k = this_cpu_xchg(*c->spare, NULL);
+
+	return k ?: mempool_alloc(&c->idx.pool, GFP_NOIO);
+}
+
+static void put_spare(struct pcache_cache *c, struct pcache_key *k)
+{
+	if (k && this_cpu_cmpxchg(*c->spare, NULL, k))
+		mempool_free(k, &c->idx.pool);
 }
 
 static bool replaces_data(struct pcache_subtree *t, u64 lba, u64 end)
@@ -352,7 +400,7 @@ static void index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 	bool hit;
 
 	n = mempool_alloc(&c->idx.pool, GFP_NOIO);
-	spare = mempool_alloc(&c->idx.pool, GFP_NOIO);
+	spare = get_spare(c);
 	spin_lock(&t->lock);
 	hit = replaces_data(t, k->lba, k->lba + k->sectors);
 	k->seq = atomic64_inc_return(&c->key_seq);
@@ -361,8 +409,7 @@ static void index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 	WARN_ON_ONCE(pcache_subtree_insert(t, n, take_spare, &spare,
 					   &c->idx.pool));
 	spin_unlock(&t->lock);
-	if (spare)
-		mempool_free(spare, &c->idx.pool);
+	put_spare(c, spare);
 	if (hit && pcache_key_has_data(k))
 		this_cpu_inc(c->stats->write_hits);
 	*out = *k;
@@ -1202,7 +1249,8 @@ static int alloc_percpu_state(struct pcache_cache *c)
 	c->heads = alloc_percpu(struct pcache_head);
 	c->open = alloc_percpu(struct pcache_open_kset);
 	c->stats = alloc_percpu(struct pcache_stats);
-	if (!c->heads || !c->open || !c->stats)
+	c->spare = alloc_percpu(struct pcache_key *);
+	if (!c->heads || !c->open || !c->stats || !c->spare)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
 		h = per_cpu_ptr(c->heads, cpu);
@@ -1225,6 +1273,13 @@ static void free_percpu_state(struct pcache_cache *c)
 		for_each_possible_cpu(cpu)
 			kfree(per_cpu_ptr(c->open, cpu)->ks);
 	}
+	if (c->spare) {
+		for_each_possible_cpu(cpu)
+			if (*per_cpu_ptr(c->spare, cpu))
+				mempool_free(*per_cpu_ptr(c->spare, cpu),
+					     &c->idx.pool);
+	}
+	free_percpu(c->spare);
 	free_percpu(c->open);
 	free_percpu(c->heads);
 	free_percpu(c->stats);
@@ -1284,6 +1339,7 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 	ret = replay_journal(c);
 	if (ret)
 		goto out_wq;
+	pcache_epochs_init(&c->epochs, atomic64_read(&c->key_seq));
 	return 0;
 
 out_wq:

@@ -16,6 +16,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "epoch.h"
 #include "index.h"
 #include "kset_log.h"
 #include "segalloc.h"
@@ -136,9 +137,12 @@ struct pcache_stats {
  * @bypass_gen: bumped when such a write starts and when it ends; a fill
  *		that saw it change may hold data that write replaced
  * @stats: per-CPU counters
+ * @spare: per-CPU key kept for the next write that may split another
  * @segrt: per-segment reclaim state
  * @dirty_bytes: bytes of dirty keys sealed in the journal and not yet
  *		 written back
+ * @dirtied: bytes of dirty keys ever sealed; writeback watches it to see
+ *	     whether writes keep coming
  * @space_wait: writers waiting for a free segment
  * @gc_kick: work that reclaims segments, set by the writeback layer
  * @srcu: read hits copy from pmem inside it; a segment is reused only
@@ -150,6 +154,7 @@ struct pcache_stats {
  * @seal_work: seals open ksets PCACHE_SEAL_INTERVAL after a key arrives
  * @data_crc: keys carry a CRC of their data
  * @replacement: PCACHE_REPL_*
+ * @epochs: where REQ_PREFLUSH bios fell among the keys (see epoch.h)
  */
 struct pcache_cache {
 	const char *name;
@@ -164,8 +169,10 @@ struct pcache_cache {
 	atomic_t bypass_inflight;
 	atomic64_t bypass_gen;
 	struct pcache_stats __percpu *stats;
+	struct pcache_key * __percpu *spare;
 	struct pcache_seg_rt *segrt;
 	atomic64_t dirty_bytes;
+	atomic64_t dirtied;
 	wait_queue_head_t space_wait;
 	struct work_struct *gc_kick;
 	struct srcu_struct srcu;
@@ -175,6 +182,7 @@ struct pcache_cache {
 	struct delayed_work seal_work;
 	bool data_crc;
 	int replacement;
+	struct pcache_epochs epochs;
 };
 
 int pcache_cache_start(struct pcache_cache *c, const char *name,
@@ -182,6 +190,8 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 		       u64 sectors, struct kmem_cache *kc);
 void pcache_cache_stop(struct pcache_cache *c);
 int pcache_cache_flush(struct pcache_cache *c);
+int pcache_cache_preflush(struct pcache_cache *c);
+u64 pcache_epoch_limit(struct pcache_cache *c, u64 seq);
 int pcache_write_reserve(struct pcache_cache *c, u32 sectors,
 			 struct pcache_wres *r);
 int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,

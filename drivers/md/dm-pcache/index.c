@@ -55,6 +55,11 @@ void pcache_key_trim_back(struct pcache_key_info *k, u64 end)
 	k->flags &= ~PCACHE_KEY_CRC;
 }
 
+static u64 max_seq(u64 a, u64 b)
+{
+	return pcache_seq_after(a, b) ? a : b;
+}
+
 static u64 key_end(const struct pcache_key_info *k)
 {
 	return k->lba + k->sectors;
@@ -268,20 +273,23 @@ bool pcache_subtree_drop(struct pcache_subtree *t,
  * @t: subtree holding @k, locked by the caller
  * @k: a dirty key as it was journaled
  * @from: first sector of interest, inside @k
+ * @limit: newer keys up to this sequence number are in @k's flush epoch
  * @start: first sector of the run found
  * @end: sector after it
  *
  * A journaled key's data goes to the backing device where the index still
- * holds dirty data of the same or a newer write: writing the older data
- * first keeps the backing device in journal order.  Where the index holds
- * clean data or nothing, newer data already reached the backing device and
- * the old copy must not overwrite it.
+ * holds it, or dirty data of a newer write that a flush separates from it:
+ * writing the older data first keeps the backing device in flush order.
+ * Where a newer dirty write of the same flush epoch holds the sectors, the
+ * older data is left out (see epoch.h).  Where the index holds clean data
+ * or nothing, newer data already reached the backing device and the old
+ * copy must not overwrite it.
  *
  * Return: true if a run was found.
  */
 bool pcache_subtree_wb_run(struct pcache_subtree *t,
 			   const struct pcache_key_info *k, u64 from,
-			   u64 *start, u64 *end)
+			   u64 limit, u64 *start, u64 *end)
 {
 	struct rb_node *node = first_ending_after(t, from);
 	u64 kend = key_end(k);
@@ -293,7 +301,8 @@ bool pcache_subtree_wb_run(struct pcache_subtree *t,
 		if (e->k.lba >= kend)
 			break;
 		wanted = (e->k.flags & PCACHE_KEY_DIRTY) &&
-			 !pcache_seq_after(k->seq, e->k.seq);
+			 (e->k.seq == k->seq ||
+			  pcache_seq_after(e->k.seq, max_seq(k->seq, limit)));
 		if (in && (!wanted || e->k.lba != *end))
 			break;
 		if (!wanted)

@@ -10,7 +10,7 @@
  *   pcache <cache_dev> <backing_dev> [<#opt_args> <opt> <value> ...]
  * with the options cache_mode writeback|writethrough|writearound|writeonly,
  * data_crc true|false, gc_percent N, sequential_cutoff SIZE,
- * replacement clock|fifo.
+ * replacement clock|fifo, writeback_percent N.
  */
 #include <linux/blkdev.h>
 #include <linux/module.h>
@@ -32,6 +32,7 @@
  * @set: requested settings (defaults where not given)
  * @seq_cutoff: sequential_cutoff in bytes, 0 for none
  * @repl: replacement policy, PCACHE_REPL_*
+ * @wb_percent: writeback_percent
  * @crc_given: data_crc was on the table line
  * @gc_given: gc_percent was on the table line
  * @mode_given: cache_mode was on the table line
@@ -42,11 +43,13 @@ struct pcache_args {
 	struct pcache_settings set;
 	u64 seq_cutoff;
 	int repl;
+	u32 wb_percent;
 	bool crc_given;
 	bool gc_given;
 	bool mode_given;
 	bool cutoff_given;
 	bool repl_given;
+	bool wbp_given;
 };
 
 /**
@@ -90,6 +93,7 @@ struct pcache_dev {
  *		cache (0: none)
  * @seq: per-CPU sequential stream detection
  * @repl: replacement policy of this table, applied when it is resumed
+ * @wb_percent: writeback_percent of this table, applied when it is resumed
  */
 struct pcache_target {
 	struct dm_target *ti;
@@ -100,6 +104,7 @@ struct pcache_target {
 	u64 seq_cutoff;
 	struct pcache_seq_cpu __percpu *seq;
 	int repl;
+	u32 wb_percent;
 };
 
 /* Loaded caches, so that a cache device is never loaded twice */
@@ -207,14 +212,19 @@ static int parse_crc(struct dm_target *ti, struct pcache_args *a,
 	return 0;
 }
 
-static int parse_gc_percent_value(const char *val, u32 *out)
+static int parse_percent(const char *val, u32 max, u32 *out)
 {
 	u32 v;
 
-	if (kstrtou32(val, 10, &v) || v > PCACHE_GC_PERCENT_MAX)
+	if (kstrtou32(val, 10, &v) || v > max)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+static int parse_gc_percent_value(const char *val, u32 *out)
+{
+	return parse_percent(val, PCACHE_GC_PERCENT_MAX, out);
 }
 
 static int parse_gc(struct dm_target *ti, struct pcache_args *a,
@@ -283,6 +293,23 @@ static int parse_repl(struct dm_target *ti, struct pcache_args *a,
 	return 0;
 }
 
+static int parse_wbp_value(const char *val, u32 *out)
+{
+	return parse_percent(val, PCACHE_WB_PERCENT_MAX, out);
+}
+
+static int parse_wbp(struct dm_target *ti, struct pcache_args *a,
+		     const char *val)
+{
+	if (parse_wbp_value(val, &a->wb_percent)) {
+		set_error(ti, "Invalid writeback_percent '%s' (0 to %u)", val,
+			  PCACHE_WB_PERCENT_MAX);
+		return -EINVAL;
+	}
+	a->wbp_given = true;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*parse)(struct dm_target *ti, struct pcache_args *a,
@@ -295,6 +322,8 @@ static const struct {
 	{ "sequential_cutoff", parse_cutoff,
 	  offsetof(struct pcache_args, cutoff_given) },
 	{ "replacement", parse_repl, offsetof(struct pcache_args, repl_given) },
+	{ "writeback_percent", parse_wbp,
+	  offsetof(struct pcache_args, wbp_given) },
 };
 
 static int parse_opt(struct dm_target *ti, struct pcache_args *a,
@@ -353,6 +382,7 @@ static int parse_table(struct dm_target *ti, struct pcache_args *a,
 	a->set.cache_mode = PCACHE_MODE_WRITEBACK;
 	a->set.gc_percent = PCACHE_GC_PERCENT_DEF;
 	a->repl = PCACHE_REPL_CLOCK;
+	a->wb_percent = PCACHE_WB_PERCENT_DEF;
 	if (argc < 2) {
 		set_error(ti, "Not enough arguments: need <cache_dev> <backing_dev>");
 		return -EINVAL;
@@ -613,6 +643,7 @@ static int pcache_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	pc->ti = ti;
 	pc->seq_cutoff = a.seq_cutoff;
 	pc->repl = a.repl;
+	pc->wb_percent = a.wb_percent;
 	pc->seq = alloc_percpu(struct pcache_seq_cpu);
 	if (!pc->seq) {
 		ti->error = "Cannot allocate the pcache target";
@@ -855,7 +886,7 @@ static int pcache_map(struct dm_target *ti, struct bio *bio)
 	bio_io(bio)->bypass = false;
 	bio_io(bio)->through = false;
 	if (bio->bi_opf & REQ_PREFLUSH) {
-		if (pcache_cache_flush(&pc->d->engine))
+		if (pcache_cache_preflush(&pc->d->engine))
 			return end_bio(bio, -EIO);
 		if (!bio_sectors(bio))
 			return remap(pc, bio);
@@ -951,12 +982,23 @@ static int pcache_preresume(struct dm_target *ti)
 	return 0;
 }
 
+/* Writeback is held back only in the modes that keep dirty data. */
+static void apply_wb_percent(struct pcache_target *pc)
+{
+	struct pcache_dev *d = pc->d;
+	u32 mode = READ_ONCE(d->super.set.cache_mode);
+
+	pcache_wb_set_percent(&d->wb, mode_dirty(mode) ?
+			      READ_ONCE(pc->wb_percent) : 0);
+}
+
 static void pcache_resume(struct dm_target *ti)
 {
 	struct pcache_target *pc = ti->private;
 
 	WRITE_ONCE(pc->d->engine.replacement, READ_ONCE(pc->repl));
 	pcache_wb_start(&pc->d->wb);
+	apply_wb_percent(pc);
 }
 
 static void emit_pos(char *result, unsigned int maxlen, unsigned int *szp,
@@ -1021,11 +1063,12 @@ static void pcache_status(struct dm_target *ti, status_type_t type,
 		status_info(d, result, maxlen, &sz);
 		break;
 	case STATUSTYPE_TABLE:
-		DMEMIT("%s %s 10 cache_mode %s data_crc %s gc_percent %u sequential_cutoff %llu replacement %s",
+		DMEMIT("%s %s 12 cache_mode %s data_crc %s gc_percent %u sequential_cutoff %llu replacement %s writeback_percent %u",
 		       pc->cache->name, pc->backing->name, mode_name(pc->mode),
 		       str_true_false(d->super.set.data_crc),
 		       d->super.set.gc_percent, READ_ONCE(pc->seq_cutoff),
-		       repl_names[READ_ONCE(pc->repl)]);
+		       repl_names[READ_ONCE(pc->repl)],
+		       READ_ONCE(pc->wb_percent));
 		break;
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
@@ -1105,6 +1148,21 @@ static int message_repl(struct pcache_target *pc, unsigned int argc,
 	return 0;
 }
 
+static int message_wbp(struct pcache_target *pc, unsigned int argc,
+		       char **argv)
+{
+	u32 v;
+
+	if (argc != 2 || parse_wbp_value(argv[1], &v)) {
+		pcache_err(pc->d->name, "message writeback_percent needs one value (0 to %u)",
+			   PCACHE_WB_PERCENT_MAX);
+		return -EINVAL;
+	}
+	WRITE_ONCE(pc->wb_percent, v);
+	apply_wb_percent(pc);
+	return 0;
+}
+
 static int pcache_message(struct dm_target *ti, unsigned int argc,
 			  char **argv, char *result, unsigned int maxlen)
 {
@@ -1118,7 +1176,9 @@ static int pcache_message(struct dm_target *ti, unsigned int argc,
 		return message_cutoff(pc, argc, argv);
 	if (argc && !strcasecmp(argv[0], "replacement"))
 		return message_repl(pc, argc, argv);
-	pcache_err(pc->d->name, "unknown message '%s' (known: gc_percent, flush, sequential_cutoff, replacement)",
+	if (argc && !strcasecmp(argv[0], "writeback_percent"))
+		return message_wbp(pc, argc, argv);
+	pcache_err(pc->d->name, "unknown message '%s' (known: gc_percent, flush, sequential_cutoff, replacement, writeback_percent)",
 		   argc ? argv[0] : "");
 	return -EINVAL;
 }
@@ -1146,7 +1206,7 @@ static void pcache_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static struct target_type pcache_target = {
 	.name = "pcache",
-	.version = {0, 3, 0},
+	.version = {0, 4, 0},
 	.module = THIS_MODULE,
 	.ctr = pcache_ctr,
 	.dtr = pcache_dtr,

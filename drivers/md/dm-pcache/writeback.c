@@ -14,6 +14,9 @@
 #define WB_BACKOFF_MIN	(HZ / 10)
 #define WB_BACKOFF_MAX	(30 * HZ)
 #define WB_IDLE		(HZ / 2)
+/* writes have paused: longer than the seal interval that shows them */
+#define WB_QUIET	(2 * PCACHE_SEAL_INTERVAL)
+#define WB_MAX_HOLD	(30 * HZ)
 #define WB_KSETS	16	/* ksets per worker run */
 #define GC_KSETS	256	/* ksets per key-tail update */
 #define GC_LINKS	8	/* key segments freed per key-tail update */
@@ -208,7 +211,9 @@ static int write_key(struct pcache_wb *wb, struct pcache_key_info *k)
 	}
 	while (from < kend) {
 		spin_lock(&t->lock);
-		found = pcache_subtree_wb_run(t, k, from, &start, &end);
+		found = pcache_subtree_wb_run(t, k, from,
+					      pcache_epoch_limit(wb->c, k->seq),
+					      &start, &end);
 		spin_unlock(&t->lock);
 		if (!found)
 			break;
@@ -376,6 +381,25 @@ static void wb_recovered(struct pcache_wb *wb)
 	pcache_info(wb->c->name, "writeback to the backing device works again");
 }
 
+/* Should writeback wait for now?  See pcache_wb_hold(). */
+static bool wb_held(struct pcache_wb *wb)
+{
+	struct pcache_cache *c = wb->c;
+	u64 dirtied = atomic64_read(&c->dirtied);
+	bool idle, urgent;
+
+	if (dirtied != wb->dirtied) {
+		wb->dirtied = dirtied;
+		wb->grew_at = jiffies;
+	}
+	idle = time_after_eq(jiffies, wb->grew_at + WB_QUIET);
+	urgent = atomic_read(&wb->flushers) || pcache_gc_wanted(c) ||
+		 time_after_eq(jiffies, wb->clean_at + WB_MAX_HOLD);
+	return pcache_wb_hold(atomic64_read(&c->dirty_bytes),
+			      (u64)c->sa.count * PCACHE_SEG_SIZE,
+			      READ_ONCE(wb->percent), idle, urgent);
+}
+
 static void wb_work_fn(struct work_struct *w)
 {
 	struct pcache_wb *wb = container_of(to_delayed_work(w),
@@ -384,6 +408,11 @@ static void wb_work_fn(struct work_struct *w)
 	unsigned long delay = 0;
 	int i, ret = 0;
 
+	if (wb_held(wb)) {
+		if (READ_ONCE(wb->running))
+			queue_delayed_work(c->wq, &wb->wb_work, WB_IDLE);
+		return;
+	}
 	for (i = 0; i < WB_KSETS && ret >= 0 && READ_ONCE(wb->running); i++) {
 		ret = wb_kset(wb);
 		if (ret > 0)
@@ -391,6 +420,7 @@ static void wb_work_fn(struct work_struct *w)
 	}
 	if (ret == -ENODATA) {
 		delay = WB_IDLE;
+		wb->clean_at = jiffies;
 		/* someone waits for the cache to empty: seal what is open */
 		if (wq_has_sleeper(&wb->flush_wait) ||
 		    wq_has_sleeper(&c->space_wait)) {
@@ -613,6 +643,10 @@ int pcache_wb_init(struct pcache_wb *wb, struct pcache_cache *c,
 
 	wb->c = c;
 	wb->bdev = bdev;
+	wb->percent = PCACHE_WB_PERCENT_DEF;
+	atomic_set(&wb->flushers, 0);
+	wb->grew_at = jiffies;
+	wb->clean_at = jiffies;
 	INIT_DELAYED_WORK(&wb->wb_work, wb_work_fn);
 	INIT_WORK(&wb->gc_work, gc_work_fn);
 	init_waitqueue_head(&wb->flush_wait);
@@ -715,13 +749,30 @@ int pcache_wb_flush(struct pcache_wb *wb)
 	target = pcache_log_head_seq(&c->log);
 	if (!READ_ONCE(wb->running))
 		return -EAGAIN;
+	/* the worker holds off for nobody while a flusher waits */
+	atomic_inc(&wb->flushers);
 	mod_delayed_work(c->wq, &wb->wb_work, 0);
 	ret = wait_event_interruptible(wb->flush_wait,
 		!pcache_seq_after(target, dirty_seq(wb)) ||
 		READ_ONCE(wb->errors) != errors || !READ_ONCE(wb->running));
+	atomic_dec(&wb->flushers);
 	if (ret)
 		return -EINTR;
 	if (!pcache_seq_after(target, dirty_seq(wb)))
 		return 0;
 	return READ_ONCE(wb->running) ? -EIO : -EAGAIN;
+}
+
+/**
+ * pcache_wb_set_percent() - change writeback_percent
+ * @wb: writeback
+ * @percent: 0 to PCACHE_WB_PERCENT_MAX; 0 writes back at once
+ *
+ * The worker looks again now, so that a lower value takes effect at once.
+ */
+void pcache_wb_set_percent(struct pcache_wb *wb, u32 percent)
+{
+	WRITE_ONCE(wb->percent, percent);
+	if (READ_ONCE(wb->running))
+		mod_delayed_work(wb->c->wq, &wb->wb_work, 0);
 }

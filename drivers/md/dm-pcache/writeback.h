@@ -8,6 +8,10 @@
  * device is flushed, and only then does the persisted dirty tail move past
  * the kset.  The backing device therefore always holds what the cache held
  * at some kset boundary, and ksets never straddle a flush.
+ * Writeback waits while dirty data stays below writeback_percent of the
+ * cache and writes keep coming; it starts once they pause (WB_QUIET), the
+ * threshold is passed, GC or a flush needs it, or dirty data has been held
+ * for WB_MAX_HOLD since the cache was last clean.
  *
  * GC walks the journal from the key tail up to the dirty tail while segment
  * usage is at or above gc_percent (or a writer waits for space): the clean
@@ -25,6 +29,31 @@
 
 #define PCACHE_WB_PAGES		256	/* data buffer: 1 MiB in flight */
 #define PCACHE_WB_RUNS		64	/* ranges in flight at once */
+#define PCACHE_WB_PERCENT_DEF	50	/* writeback_percent */
+#define PCACHE_WB_PERCENT_MAX	90
+
+/**
+ * pcache_wb_hold() - may writeback wait for now
+ * @dirty: bytes of dirty keys in the journal
+ * @capacity: bytes of the cache's segments
+ * @percent: writeback_percent; 0 writes back whatever is dirty at once
+ * @idle: no dirty data arrived for a while
+ * @urgent: someone needs writeback now (a flush, writers short of space,
+ *	    GC, dirty data held too long)
+ *
+ * Writeback competes with the writes it follows for CPU and memory
+ * bandwidth.  While writes keep coming and the cache has room, holding
+ * it lets bursts run at pmem speed, and data overwritten within a flush
+ * epoch is then never written back at all.
+ *
+ * Return: true if writeback should wait.
+ */
+static inline bool pcache_wb_hold(u64 dirty, u64 capacity, u32 percent,
+				  bool idle, bool urgent)
+{
+	return percent && !idle && !urgent &&
+	       dirty * 100 < (u64)percent * capacity;
+}
 
 /**
  * struct pcache_wb - writeback and GC of one cache
@@ -60,6 +89,12 @@
  * @backoff: delay before the next attempt after a failure
  * @failing: in an episode of backing-device errors
  * @running: workers may run (false while suspended)
+ * @percent: writeback_percent of the table in force, 0 in the modes that
+ *	     keep no dirty data
+ * @flushers: callers of pcache_wb_flush() waiting
+ * @dirtied: c->dirtied when the worker last looked
+ * @grew_at: when it last saw new dirty data
+ * @clean_at: when writeback last found nothing to do
  */
 struct pcache_wb {
 	struct pcache_cache *c;
@@ -94,6 +129,11 @@ struct pcache_wb {
 	unsigned long backoff;
 	bool failing;
 	bool running;
+	u32 percent;
+	atomic_t flushers;
+	u64 dirtied;
+	unsigned long grew_at;
+	unsigned long clean_at;
 };
 
 int pcache_wb_init(struct pcache_wb *wb, struct pcache_cache *c,
@@ -102,5 +142,6 @@ void pcache_wb_exit(struct pcache_wb *wb);
 void pcache_wb_start(struct pcache_wb *wb);
 void pcache_wb_stop(struct pcache_wb *wb);
 int pcache_wb_flush(struct pcache_wb *wb);
+void pcache_wb_set_percent(struct pcache_wb *wb, u32 percent);
 
 #endif /* _PCACHE_WRITEBACK_H */

@@ -19,6 +19,8 @@
 #include "../index.c"
 #include "../kset_log.c"
 #include "../seqcut.c"
+#include "../epoch.c"
+#include "../writeback.h"
 
 #define GIB (1024 * PCACHE_MIB)
 
@@ -552,25 +554,110 @@ static void wb_run_test(struct kunit *test)
 	put(f, 20, 4, 9, 0);			/* newer, clean: skip */
 	KUNIT_EXPECT_STREQ(test, dump(test, f),
 			   "0+8@5 8+8@7 16+4@5 20+4@9 24+8@5 ");
-	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 0, &start,
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 0, 5, &start,
 						      &end));
 	KUNIT_EXPECT_EQ(test, start, 0);
 	KUNIT_EXPECT_EQ(test, end, 20);
-	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 20, &start,
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 20, 5, &start,
 						      &end));
 	KUNIT_EXPECT_EQ(test, start, 24);
 	KUNIT_EXPECT_EQ(test, end, 32);
-	KUNIT_EXPECT_FALSE(test, pcache_subtree_wb_run(&f->t, &k, 32, &start,
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_wb_run(&f->t, &k, 32, 5, &start,
 						       &end));
 	/* only the pieces of seq 5 become clean */
 	pcache_subtree_mark_clean(&f->t, 0, 32, 5);
-	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 0, &start,
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 0, 5, &start,
 						      &end));
 	KUNIT_EXPECT_EQ(test, start, 8);
 	KUNIT_EXPECT_EQ(test, end, 16);
-	KUNIT_EXPECT_FALSE(test, pcache_subtree_wb_run(&f->t, &k, 16, &start,
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_wb_run(&f->t, &k, 16, 5, &start,
 						       &end));
 	tree_free(f);
+}
+
+/* A newer dirty write of the same flush epoch replaces the older data */
+static void wb_run_epoch_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+	struct pcache_key_info k = { .lba = 0, .sectors = 32, .seq = 5,
+				     .flags = PCACHE_KEY_DIRTY };
+	u64 start, end;
+
+	put(f, 0, 32, 5, PCACHE_KEY_DIRTY);
+	put(f, 8, 8, 7, PCACHE_KEY_DIRTY);
+	put(f, 24, 8, 9, PCACHE_KEY_DIRTY);
+	/* a flush after seq 7: seq 7 replaces, seq 9 does not */
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 0, 7, &start,
+						      &end));
+	KUNIT_EXPECT_EQ(test, start, 0);
+	KUNIT_EXPECT_EQ(test, end, 8);
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 8, 7, &start,
+						      &end));
+	KUNIT_EXPECT_EQ(test, start, 16);
+	KUNIT_EXPECT_EQ(test, end, 32);
+	/* no flush since: only the pieces still of seq 5 are written */
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 8, 100,
+						      &start, &end));
+	KUNIT_EXPECT_EQ(test, start, 16);
+	KUNIT_EXPECT_EQ(test, end, 24);
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_wb_run(&f->t, &k, 24, 100,
+						       &start, &end));
+	tree_free(f);
+}
+
+/* Barriers of flushes, and how far a key's epoch reaches */
+static void epochs_test(struct kunit *test)
+{
+	struct pcache_epochs *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	atomic64_t seq = ATOMIC64_INIT(10);
+	u32 i;
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	pcache_epochs_init(e, 10);
+	/* replayed keys: their flushes are unknown */
+	KUNIT_EXPECT_EQ(test, pcache_epochs_limit(e, 10, &seq), 10);
+	atomic64_set(&seq, 20);
+	KUNIT_EXPECT_EQ(test, pcache_epochs_limit(e, 11, &seq), 20);
+	pcache_epochs_barrier(e, &seq);
+	pcache_epochs_barrier(e, &seq);		/* nothing new: one barrier */
+	KUNIT_EXPECT_EQ(test, e->nr, 1);
+	atomic64_set(&seq, 30);
+	pcache_epochs_barrier(e, &seq);
+	atomic64_set(&seq, 35);
+	KUNIT_EXPECT_EQ(test, pcache_epochs_limit(e, 11, &seq), 20);
+	KUNIT_EXPECT_EQ(test, pcache_epochs_limit(e, 20, &seq), 20);
+	KUNIT_EXPECT_EQ(test, pcache_epochs_limit(e, 21, &seq), 30);
+	KUNIT_EXPECT_EQ(test, pcache_epochs_limit(e, 31, &seq), 35);
+	/* a full ring forgets its oldest barriers, and their keys stay apart */
+	for (i = 0; i < PCACHE_EPOCH_BARRIERS; i++) {
+		atomic64_set(&seq, 40 + i);
+		pcache_epochs_barrier(e, &seq);
+	}
+	KUNIT_EXPECT_EQ(test, e->nr, PCACHE_EPOCH_BARRIERS);
+	KUNIT_EXPECT_EQ(test, pcache_epochs_limit(e, 25, &seq), 25);
+	KUNIT_EXPECT_EQ(test, pcache_epochs_limit(e, 40, &seq), 40);
+	KUNIT_EXPECT_EQ(test, pcache_epochs_limit(e, 41, &seq), 41);
+}
+
+/* When writeback may wait: below writeback_percent, writes going on */
+static void wb_hold_test(struct kunit *test)
+{
+	u64 cap = 1000 * PCACHE_MIB;
+
+	KUNIT_EXPECT_TRUE(test, pcache_wb_hold(0, cap, 50, false, false));
+	KUNIT_EXPECT_TRUE(test, pcache_wb_hold(499 * PCACHE_MIB, cap, 50,
+					       false, false));
+	/* at the threshold, writes pausing, someone waiting, or percent 0 */
+	KUNIT_EXPECT_FALSE(test, pcache_wb_hold(500 * PCACHE_MIB, cap, 50,
+						false, false));
+	KUNIT_EXPECT_FALSE(test, pcache_wb_hold(PCACHE_MIB, cap, 50, true,
+						false));
+	KUNIT_EXPECT_FALSE(test, pcache_wb_hold(PCACHE_MIB, cap, 50, false,
+						true));
+	KUNIT_EXPECT_FALSE(test, pcache_wb_hold(0, cap, 0, false, false));
+	/* no overflow for a cache of many TiB */
+	KUNIT_EXPECT_TRUE(test, pcache_wb_hold(1ULL << 44, 1ULL << 46, 90,
+					       false, false));
 }
 
 /* What a seal journals of an open key: the pieces still indexed */
@@ -872,6 +959,9 @@ static struct kunit_case pcache_index_cases[] = {
 	KUNIT_CASE(insert_replay_order_test),
 	KUNIT_CASE(lookup_test),
 	KUNIT_CASE(wb_run_test),
+	KUNIT_CASE(wb_run_epoch_test),
+	KUNIT_CASE(epochs_test),
+	KUNIT_CASE(wb_hold_test),
 	KUNIT_CASE(evict_test),
 	KUNIT_CASE(next_of_test),
 	KUNIT_CASE(move_test),

@@ -56,9 +56,10 @@ dmsetup remove pcd
 
 # the race: dirty data of a range is still being written back (through a
 # slow backing device) when the range is discarded; the discard must win
+# (writeback_percent 0: writeback starts while the pattern is written)
 dmsetup create slow --table "0 $(dev_sectors "$BACKING") delay $BACKING 0 40"
 blank "$PMEM"
-pcache_create pcd "$PMEM" /dev/mapper/slow
+pcache_create pcd "$PMEM" /dev/mapper/slow writeback_percent 0
 ok=1
 for r in 0 1 2 3; do
 	pattern $DEV $((64 + r * 32)) 32

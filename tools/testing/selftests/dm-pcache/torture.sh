@@ -47,7 +47,9 @@ fi
 set -- $DMPC_NEXT
 blank /dev/mapper/tc
 blkdiscard -z -f /dev/vda 2> /dev/null
-dmsetup create pc --table "$TABLE" || exit 1
+# odd seeds hold writeback back (the default), even ones write back at once
+WBP=$(( $1 % 2 * 50 ))
+dmsetup create pc --table "${TABLE/ 4 cache_mode/ 6 writeback_percent $WBP cache_mode}" || exit 1
 $CR write /dev/mapper/pc --seed $1 --killpoint $2 $WL
 echo "WRITER ENDED without a power cut"
 '
