@@ -225,6 +225,9 @@ run_qemu() {
 	append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
 	append+=" ro init=$SELF_DIR/guest-init.sh panic=-1 mitigations=off"
 	append+=" hung_task_timeout_secs=240 dmpc_work=$WORK"
+	# TCG's TSC drifts with host load: the clocksource watchdog then
+	# switches to hpet mid-test, and twice the guest died right after
+	append+=" tsc=reliable"
 	append+=" $EXTRA_APPEND"
 
 	QEMU=(qemu-system-x86_64 -nodefaults -no-reboot -display none
