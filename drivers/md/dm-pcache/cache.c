@@ -1241,8 +1241,9 @@ static int alloc_percpu_state(struct pcache_cache *c)
 	struct pcache_head *h;
 	int cpu;
 
+	/* a failure refuses the table with its own message: no allocator trace */
 	c->segrt = kvcalloc(c->super->geo.seg_count, sizeof(*c->segrt),
-			    GFP_KERNEL);
+			    GFP_KERNEL | __GFP_NOWARN);
 	c->seal_ks = kzalloc(PCACHE_KSET_MAX_SIZE, GFP_KERNEL);
 	if (!c->segrt || !c->seal_ks)
 		return -ENOMEM;

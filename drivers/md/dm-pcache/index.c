@@ -485,7 +485,9 @@ int pcache_index_init(struct pcache_index *idx, u64 sectors,
 	int ret;
 
 	idx->nr = max_t(u64, 1, DIV_ROUND_UP_ULL(sectors, PCACHE_STRIPE_SECTORS));
-	idx->trees = kvcalloc(idx->nr, sizeof(*idx->trees), GFP_KERNEL);
+	/* a failure refuses the table with its own message: no allocator trace */
+	idx->trees = kvcalloc(idx->nr, sizeof(*idx->trees),
+			      GFP_KERNEL | __GFP_NOWARN);
 	if (!idx->trees)
 		return -ENOMEM;
 	for (i = 0; i < idx->nr; i++) {

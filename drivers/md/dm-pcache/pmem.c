@@ -28,7 +28,9 @@ static int map_pieces(struct pcache_pmem *pm, struct dax_device *dax,
 	void *kaddr;
 	int ret = 0;
 
-	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
+	/* a failure refuses the table with its own message: no allocator trace */
+	pages = kvmalloc_array(npages, sizeof(*pages),
+			       GFP_KERNEL | __GFP_NOWARN);
 	if (!pages) {
 		*reason = "out of memory for the page list";
 		return -ENOMEM;

@@ -55,7 +55,9 @@ static int alloc_segs(struct pcache_super *s)
 {
 	u32 i;
 
-	s->segs = kvcalloc(s->geo.seg_count, sizeof(*s->segs), GFP_KERNEL);
+	/* a failure refuses the table with its own message: no allocator trace */
+	s->segs = kvcalloc(s->geo.seg_count, sizeof(*s->segs),
+			   GFP_KERNEL | __GFP_NOWARN);
 	if (!s->segs)
 		return -ENOMEM;
 	for (i = 0; i < s->geo.seg_count; i++)
