@@ -17,16 +17,27 @@
 #   wc       dm-writecache in pmem mode (writecache p)
 #
 # Every cache target starts each round on a freshly formatted pmem (its
-# metadata head zeroed).  Then, with replay and cache-full extras, it writes
-# raw fio JSON and small key=value files under OUT/raw; bench_report.py on
-# the host turns them into the table, JSON, Markdown and charts.
+# metadata head zeroed).  Then, with the replay, cache-full and scale extras,
+# it writes raw fio JSON and small key=value files under OUT/raw;
+# bench_report.py on the host turns them into the table, JSON, Markdown and
+# charts.
+#
+# The cache targets use at most the first DMPC_BENCH_MAIN_MB of the pmem (a
+# dm-linear slice when the nvdimm is larger, as bench.sh makes it for the
+# scale extra), so that the main jobs measure the same geometry either way;
+# the raw pmem target reads and writes the same span of /dev/pmem0.
 #
 # Usage (inside the vmtest.sh guest): bench_guest.sh OUT
+# (bench_locks.sh sources this file for its functions; then main does not run)
 # Knobs (environment, DMPC_* so that vmtest.sh passes them in):
 #   DMPC_BENCH_ROUNDS (3) DMPC_BENCH_RUNTIME (5 s) DMPC_BENCH_RAMP (1 s)
 #   DMPC_BENCH_TARGETS ("pmem backing ours intree wc")
-#   DMPC_BENCH_EXTRAS ("replay cachefull") DMPC_BENCH_REPLAY_MB (512)
+#   DMPC_BENCH_EXTRAS ("replay cachefull"; also "scale")
+#   DMPC_BENCH_REPLAY_MB (512)
 #   DMPC_BENCH_CF_MB (512: the in-tree target refuses a smaller cache)
+#   DMPC_BENCH_MAIN_MB (1024: the cache targets' slice of a larger pmem)
+#   DMPC_BENCH_SCALE_MB ("256 1024 4096": the scale extra's cache sizes,
+#                        each clipped to the pmem)
 
 set -uo pipefail
 
@@ -39,8 +50,12 @@ TARGETS=${DMPC_BENCH_TARGETS:-pmem backing ours intree wc}
 EXTRAS=${DMPC_BENCH_EXTRAS-replay cachefull}
 REPLAY_MB=${DMPC_BENCH_REPLAY_MB:-512}
 CF_MB=${DMPC_BENCH_CF_MB:-512}
+MAIN_MB=${DMPC_BENCH_MAIN_MB:-1024}
+SCALE_MB=${DMPC_BENCH_SCALE_MB:-256 1024 4096}
 
 PMEM=/dev/pmem0
+CDEV=$PMEM		# the cache targets' device: the pmem or its first MAIN_MB
+MAIN_SLICE=bench_main	# the dm-linear slice that is CDEV on a larger pmem
 BK=/dev/vda
 HOT_MB=256		# working set: every job's hits live here
 SPAN_MB=2048		# the 50 % hit job reads HOT plus uncached data up to here
@@ -186,9 +201,9 @@ job_args() {
 run_job() {
 	local job=$1 t=$2 r=$3 span=$SPAN_MB f base s1 s2 t0 t1
 
-	# raw pmem is smaller than the span: read what it has
+	# raw pmem is smaller than the span: read what the cache targets have
 	if [ "$t" = pmem ]; then
-		f=$(( $(blockdev --getsize64 "$PMEM") >> 20 ))
+		f=$(( $(blockdev --getsize64 "$CDEV") >> 20 ))
 		[ "$f" -lt "$span" ] && span=$f
 	fi
 	base=$RAW/$job.$t.$r
@@ -210,15 +225,20 @@ run_job() {
 		j, t, r, s }' "$base.json"
 }
 
+# prefill TARGET: the hot set is written once through the target, so that
+# later reads of it hit
+prefill() {
+	fio --name=prefill --filename="$DEV" "${FIO_COMMON[@]}" --rw=write \
+		--bs=1M --iodepth=4 --size=${HOT_MB}M --output=/dev/null ||
+		die "prefill on $1"
+}
+
 # One round of every job on one target, from a fresh cache.
 run_target() {
 	local t=$1 r=$2 job
 
-	create_target "$t" "$PMEM"
-	# the hot set is written once through the target: later reads of it hit
-	fio --name=prefill --filename="$DEV" "${FIO_COMMON[@]}" --rw=write \
-		--bs=1M --iodepth=4 --size=${HOT_MB}M --output=/dev/null ||
-		die "prefill on $t"
+	create_target "$t" "$CDEV"
+	prefill "$t"
 	wait_clean "$t" 30
 	for job in $JOBS; do
 		run_job "$job" "$t" "$r" || return 1
@@ -252,22 +272,15 @@ timed() {
 	echo "${key}_ns=$(($(now_ns) - t0))"
 }
 
-# Replay time and index DRAM: fill a cache with dirty 4 KiB extents, none
-# adjacent to another (8 KiB aligned), remove it, time `dmsetup create`.
-replay_one() {
-	local t=$1 f ext iolog table
+# replay_iolog EXTENTS: the path of a fio iolog that writes every other 4 KiB
+# block of the first 2x EXTENTS blocks, each once, in random order: no two
+# extents are adjacent, so none can merge in an index.  Made once per count
+# (python3 is slow under TCG, and 512K lines take a while).
+replay_iolog() {
+	local n=$1 iolog=/tmp/replay.$1.iolog
 
-	f=$RAW/replay.$t.txt
-	table="0 $(sectors "$BK") pcache $PMEM $BK 4 cache_mode writeback data_crc false"
-
-	use_module "$t"
-	log "replay/$t: zeroing $PMEM"
-	zero_mb "$PMEM" $(( $(blockdev --getsize64 "$PMEM") >> 20 ))
-	ext=$((REPLAY_MB * 256))
-	# every other 4 KiB block of 2x REPLAY_MB, each once, in random order:
-	# no two extents are adjacent, so none can merge in an index
-	iolog=/tmp/replay.iolog
-	python3 - "$ext" /dev/mapper/$NAME > "$iolog" <<'PY'
+	if [ ! -s "$iolog" ]; then
+		python3 - "$n" /dev/mapper/$NAME > "$iolog.tmp" <<'PY' || return 1
 import random, sys
 n, dev = int(sys.argv[1]), sys.argv[2]
 blocks = list(range(n))
@@ -277,25 +290,95 @@ out += ["%s write %d 4096" % (dev, b * 8192) for b in blocks]
 out.append(dev + " close")
 print("\n".join(out))
 PY
+		mv "$iolog.tmp" "$iolog" || return 1
+	fi
+	echo "$iolog"
+}
+
+# replay_one TARGET CACHE_DEV FILL_MB ZERO_MB [SUFFIX]: replay time and index
+# DRAM.  A fresh cache on CACHE_DEV (its first ZERO_MB zeroed, "all": the
+# whole device) takes FILL_MB of dirty 4 KiB extents, none adjacent to
+# another (8 KiB aligned, kept inside the backing disk), is removed, and the
+# `dmsetup create` that replays them is timed.  Writes
+# raw/replay.TARGET[SUFFIX].txt; returns 1, the file saying "refused=", if
+# the target refuses the cache device (the in-tree one below 512 MiB).
+replay_one() {
+	local t=$1 cache=$2 mb=$3 zero=$4 sfx=${5:-} f size ext max iolog table
+	local t0 n0
+
+	f=$RAW/replay.$t$sfx.txt
+	table="0 $(sectors "$BK") pcache $cache $BK 4 cache_mode writeback data_crc false"
+
+	use_module "$t"
+	size=$(( $(blockdev --getsize64 "$cache") >> 20 ))
+	case $zero in all) zero=$size ;; esac
+	[ "$zero" -gt "$size" ] && zero=$size
+	log "replay/$t$sfx: zeroing $zero MiB of $cache"
+	zero_mb "$cache" "$zero"
+	ext=$((mb * 256))
+	max=$(( $(blockdev --getsize64 "$BK") / 8192 ))
+	[ "$ext" -gt "$max" ] && ext=$max
+	iolog=$(replay_iolog "$ext") || die "cannot write the replay iolog"
 	{
 		echo "target=$t"
+		echo "cache_bytes=$(blockdev --getsize64 "$cache")"
 		echo "extents=$ext"
-		echo "mem_before: $(mem_snap "$RAW/slabinfo.$t.before")"
-		timed create_empty dmsetup create "$NAME" --table "$table"
-		echo "mem_empty: $(mem_snap "$RAW/slabinfo.$t.empty")"
+		echo "mem_before: $(mem_snap "$RAW/slabinfo.$t$sfx.before")"
+		n0=$(dmesg | wc -l)
+		t0=$(now_ns)
+		if ! dmsetup create "$NAME" --table "$table"; then
+			# the kernel's reason, as the target logged it
+			echo "refused=$(dmesg | tail -n +$((n0 + 1)) | tail -n 2 | tr "\n" " ")"
+			dmsetup remove "$NAME" 2> /dev/null
+			return 1
+		fi
+		echo "create_empty_ns=$(($(now_ns) - t0))"
+		echo "mem_empty: $(mem_snap "$RAW/slabinfo.$t$sfx.empty")"
 		timed fill fio --name=replayfill "${FIO_COMMON[@]}" --iodepth=16 \
 			--read_iolog="$iolog" --replay_no_stall=1 \
 			--replay_redirect=/dev/mapper/$NAME --output=/dev/null
-		echo "mem_filled: $(mem_snap "$RAW/slabinfo.$t.filled")"
+		echo "mem_filled: $(mem_snap "$RAW/slabinfo.$t$sfx.filled")"
 		echo "status_filled=$(dmsetup status $NAME)"
 		timed remove dmsetup remove "$NAME"
-		echo "mem_removed: $(mem_snap "$RAW/slabinfo.$t.removed")"
+		echo "mem_removed: $(mem_snap "$RAW/slabinfo.$t$sfx.removed")"
+		n0=$(dmesg | wc -l)
 		timed replay dmsetup create "$NAME" --table "$table"
 		echo "status_replayed=$(dmsetup status $NAME)"
-		echo "mem_replayed: $(mem_snap "$RAW/slabinfo.$t.replayed")"
+		# ours says how long the journal walk itself took
+		echo "dmesg_replayed=$(dmesg | tail -n +$((n0 + 1)) |
+			grep -a 'pcache.*replayed' | tail -n 1)"
+		echo "mem_replayed: $(mem_snap "$RAW/slabinfo.$t$sfx.replayed")"
 		dmsetup remove "$NAME" || die "remove ($t)"
 	} > "$f"
-	grep -E '^(replay_ns|fill_ns)' "$f" | sed "s/^/bench:   $t /"
+	grep -E '^(replay_ns|fill_ns)' "$f" | sed "s/^/bench:   $t$sfx /"
+}
+
+# How replay time and index DRAM grow with the cache: replay_one on
+# dm-linear slices of the first S MiB of the pmem (S from SCALE_MB, clipped
+# to the pmem), each half filled.  Only the head of a slice is zeroed
+# (zeroing 4 GiB takes half a minute under TCG), so what the main jobs and
+# the other extras wrote is zeroed once here, and the sizes go up: a
+# point's journal then ends past anything a smaller point left behind,
+# where no stale journal of the same target can be taken for its own.
+scale_all() {
+	local pm s t sizes sl=bench_scale
+
+	pm=$(( $(blockdev --getsize64 "$PMEM") >> 20 ))
+	sizes=$(for s in $SCALE_MB; do
+		[ "$s" -gt "$pm" ] && s=$pm
+		echo "$s"
+	done | sort -nu)
+	log "scale: zeroing the first $(( $(blockdev --getsize64 "$CDEV") >> 20 )) MiB of $PMEM"
+	zero_mb "$CDEV" $(( $(blockdev --getsize64 "$CDEV") >> 20 ))
+	for s in $sizes; do
+		dmsetup create $sl --table "0 $((s * 2048)) linear $PMEM 0" ||
+			die "dm-linear slice of $s MiB"
+		for t in ours intree; do
+			replay_one "$t" /dev/mapper/$sl $((s / 2)) "$ZERO_MB" ".$s" ||
+				log "scale/$t: the $s MiB cache was refused, skipped"
+		done
+		dmsetup remove $sl || die "remove slice"
+	done
 }
 
 # Cache-full behaviour: a small cache (a dm-linear slice of the pmem) takes
@@ -320,6 +403,20 @@ cachefull_one() {
 
 # ---------------------------------------------------------------- main
 
+# use_main_slice: on a pmem larger than MAIN_MB (bench.sh makes one for the
+# scale extra), the cache targets get a dm-linear slice of its first MAIN_MB
+# (dm-linear over pmem keeps DAX), so that the main jobs and the other
+# extras see the geometry they have on the usual 1 GiB nvdimm.
+use_main_slice() {
+	[ $(( $(blockdev --getsize64 "$PMEM") >> 20 )) -gt "$MAIN_MB" ] ||
+		return 0
+	dmsetup create $MAIN_SLICE --table "0 $((MAIN_MB * 2048)) linear $PMEM 0" ||
+		die "dm-linear slice of the first $MAIN_MB MiB of $PMEM"
+	CDEV=/dev/mapper/$MAIN_SLICE
+	[ "$(dax_attr "$CDEV")" = 1 ] || die "$CDEV is not DAX"
+	log "cache targets on $CDEV, the first $MAIN_MB MiB of $PMEM"
+}
+
 main() {
 	local r t x
 
@@ -329,11 +426,14 @@ main() {
 	[ -f "$INTREE_KO" ] || die "no in-tree dm-pcache module ($INTREE_KO)"
 	insmod "$WC_KO" 2>/dev/null
 	pcache_module_loaded && MOD=ours
+	use_main_slice
 	{
 		echo "kernel=$(uname -r)"
 		echo "cpus=$(nproc)"
 		echo "mem_kb=$(awk '/MemTotal/{print $2}' /proc/meminfo)"
 		echo "pmem_bytes=$(blockdev --getsize64 $PMEM)"
+		echo "cache_dev=$CDEV"
+		echo "cache_dev_bytes=$(blockdev --getsize64 "$CDEV")"
 		echo "backing_bytes=$(blockdev --getsize64 $BK)"
 		echo "fio=$(fio --version)"
 		echo "rounds=$ROUNDS"
@@ -343,6 +443,8 @@ main() {
 		echo "span_mb=$SPAN_MB"
 		echo "replay_mb=$REPLAY_MB"
 		echo "cf_mb=$CF_MB"
+		echo "scale_mb=$SCALE_MB"
+		echo "extras=$EXTRAS"
 		echo "targets=$TARGETS"
 		echo "jobs=$JOBS"
 		echo "clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
@@ -351,8 +453,8 @@ main() {
 	# first touches of the emulated nvdimm cost host page faults: take
 	# them now, not in the first target's first round
 	t=$(now_ns)
-	dd if="$PMEM" of=/dev/null bs=1M iflag=direct status=none
-	log "warm-up read of $PMEM: $(( ($(now_ns) - t) / 1000000 )) ms"
+	dd if="$CDEV" of=/dev/null bs=1M iflag=direct status=none
+	log "warm-up read of $CDEV: $(( ($(now_ns) - t) / 1000000 )) ms"
 	for ((r = 1; r <= ROUNDS; r++)); do
 		for t in $TARGETS; do
 			log "round $r/$ROUNDS: $t"
@@ -362,13 +464,23 @@ main() {
 	for x in $EXTRAS; do
 		case $x in
 		replay)
-			for t in ours intree; do replay_one $t; done ;;
+			for t in ours intree; do
+				replay_one $t "$CDEV" "$REPLAY_MB" all ||
+					die "replay: $t refused $CDEV"
+			done ;;
 		cachefull)
 			for t in ours intree wc; do cachefull_one $t; done ;;
+		scale)
+			scale_all ;;
 		esac
 	done
 	use_module none
+	[ "$CDEV" = "$PMEM" ] || dmsetup remove $MAIN_SLICE ||
+		log "cannot remove $MAIN_SLICE"
 	log "done"
 }
 
-main
+# bench_locks.sh sources this file for its functions: run only when executed
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	main
+fi
