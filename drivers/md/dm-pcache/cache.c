@@ -365,30 +365,27 @@ static struct pcache_key *take_spare(void *ctx)
 }
 
 /*
- * A write needs a spare key in case it splits an older one, and rarely
- * uses it: keep the unused spare for this CPU's next write instead of
- * freeing it.  At most one per CPU, so the pool's reserve stays whole.
+ * A write needs a node for its key and a spare in case it splits an older
+ * key; an overwrite of the same sectors needs neither, and a split is rare.
+ * Unused nodes stay with this CPU for its next write instead of going back
+ * to the slab: no allocation and no free for most writes.  At most
+ * PCACHE_CPU_KEYS per CPU, half of the pool's reserve.
  */
-static struct pcache_key *get_spare(struct pcache_cache *c)
+static struct pcache_key *get_key(struct pcache_cache *c)
 {
-	struct pcache_key *k = this_cpu_xchg(*c->spare, NULL);
+	struct pcache_key *k = this_cpu_xchg(c->spare->k[0], NULL);
 
+	if (!k)
+		k = this_cpu_xchg(c->spare->k[1], NULL);
 	return k ?: mempool_alloc(&c->idx.pool, GFP_NOIO);
 }
 
-static void put_spare(struct pcache_cache *c, struct pcache_key *k)
+static void put_key(struct pcache_cache *c, struct pcache_key *k)
 {
-	if (k && this_cpu_cmpxchg(*c->spare, NULL, k))
-		mempool_free(k, &c->idx.pool);
-}
-
-static bool replaces_data(struct pcache_subtree *t, u64 lba, u64 end)
-{
-	struct pcache_key_info hit;
-	u64 run;
-
-	return pcache_subtree_lookup(t, lba, end, &hit, &run, false) ||
-	       run < end;
+	if (!k || !this_cpu_cmpxchg(c->spare->k[0], NULL, k) ||
+	    !this_cpu_cmpxchg(c->spare->k[1], NULL, k))
+		return;
+	mempool_free(k, &c->idx.pool);
 }
 
 /* Insert the part of @k inside one stripe; @out gets its journal copy. */
@@ -398,18 +395,21 @@ static void index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
 	struct pcache_key *n, *spare;
 	bool hit;
+	int ret;
 
-	n = mempool_alloc(&c->idx.pool, GFP_NOIO);
-	spare = get_spare(c);
+	n = get_key(c);
+	spare = get_key(c);
 	spin_lock(&t->lock);
-	hit = replaces_data(t, k->lba, k->lba + k->sectors);
 	k->seq = atomic64_inc_return(&c->key_seq);
 	n->k = *k;
 	/* the newest key needs at most one split, so one spare suffices */
-	WARN_ON_ONCE(pcache_subtree_insert(t, n, take_spare, &spare,
-					   &c->idx.pool));
+	ret = pcache_subtree_insert(t, n, take_spare, &spare, &c->idx.pool,
+				    &hit);
 	spin_unlock(&t->lock);
-	put_spare(c, spare);
+	WARN_ON_ONCE(ret < 0);
+	if (ret == 1)
+		put_key(c, n);
+	put_key(c, spare);
 	if (hit && pcache_key_has_data(k))
 		this_cpu_inc(c->stats->write_hits);
 	*out = *k;
@@ -780,6 +780,7 @@ static void fill_piece(struct pcache_cache *c, struct bio *bio,
 {
 	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
 	struct pcache_key *n;
+	int ret;
 
 	it.bi_size = r->sectors << SECTOR_SHIFT;
 	k->crc = copy_from_bio(c, bio, it, pcache_data_addr(c, r->seg, r->off));
@@ -789,8 +790,10 @@ static void fill_piece(struct pcache_cache *c, struct bio *bio,
 	n->k = *k;
 	spin_lock(&t->lock);
 	/* a fill is only a copy: if it cannot be indexed whole, drop it */
-	pcache_subtree_insert(t, n, alloc_nowait, c, &c->idx.pool);
+	ret = pcache_subtree_insert(t, n, alloc_nowait, c, &c->idx.pool, NULL);
 	spin_unlock(&t->lock);
+	if (ret == 1)
+		mempool_free(n, &c->idx.pool);
 	/*
 	 * Journaled as a clean key: GC then evicts it in journal order like
 	 * any other clean data, and a restart finds the cache warm.
@@ -1134,11 +1137,16 @@ static struct pcache_key *alloc_key(void *ctx)
 static int replay_piece(struct pcache_cache *c, struct pcache_key_info *k)
 {
 	struct pcache_key *n = mempool_alloc(&c->idx.pool, GFP_KERNEL);
+	int ret;
 
 	n->k = *k;
 	/* no I/O runs yet: the subtree is not shared, and may sleep */
-	return pcache_subtree_insert(pcache_index_tree(&c->idx, k->lba), n,
-				     alloc_key, c, &c->idx.pool);
+	ret = pcache_subtree_insert(pcache_index_tree(&c->idx, k->lba), n,
+				    alloc_key, c, &c->idx.pool, NULL);
+	if (ret != 1)
+		return ret;
+	mempool_free(n, &c->idx.pool);
+	return 0;
 }
 
 static int replay_piece_cb(struct pcache_cache *c, struct pcache_key_info *p,
@@ -1250,7 +1258,7 @@ static int alloc_percpu_state(struct pcache_cache *c)
 	c->heads = alloc_percpu(struct pcache_head);
 	c->open = alloc_percpu(struct pcache_open_kset);
 	c->stats = alloc_percpu(struct pcache_stats);
-	c->spare = alloc_percpu(struct pcache_key *);
+	c->spare = alloc_percpu(struct pcache_cpu_keys);
 	if (!c->heads || !c->open || !c->stats || !c->spare)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
@@ -1268,7 +1276,7 @@ static int alloc_percpu_state(struct pcache_cache *c)
 
 static void free_percpu_state(struct pcache_cache *c)
 {
-	int cpu;
+	int cpu, i;
 
 	if (c->open) {
 		for_each_possible_cpu(cpu)
@@ -1276,9 +1284,10 @@ static void free_percpu_state(struct pcache_cache *c)
 	}
 	if (c->spare) {
 		for_each_possible_cpu(cpu)
-			if (*per_cpu_ptr(c->spare, cpu))
-				mempool_free(*per_cpu_ptr(c->spare, cpu),
-					     &c->idx.pool);
+			for (i = 0; i < PCACHE_CPU_KEYS; i++)
+				if (per_cpu_ptr(c->spare, cpu)->k[i])
+					mempool_free(per_cpu_ptr(c->spare, cpu)->k[i],
+						     &c->idx.pool);
 	}
 	free_percpu(c->spare);
 	free_percpu(c->open);

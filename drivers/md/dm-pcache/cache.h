@@ -72,6 +72,16 @@ struct pcache_wres {
 	u32 sectors;
 };
 
+#define PCACHE_CPU_KEYS		2
+
+/**
+ * struct pcache_cpu_keys - index nodes one CPU keeps for its next writes
+ * @k: free nodes, or NULL
+ */
+struct pcache_cpu_keys {
+	struct pcache_key *k[PCACHE_CPU_KEYS];
+};
+
 /* Life of a data segment in memory (pcache_seg_rt.state) */
 enum {
 	PCACHE_RT_FREE,		/* not a data segment, or being allocated */
@@ -137,7 +147,7 @@ struct pcache_stats {
  * @bypass_gen: bumped when such a write starts and when it ends; a fill
  *		that saw it change may hold data that write replaced
  * @stats: per-CPU counters
- * @spare: per-CPU key kept for the next write that may split another
+ * @spare: per-CPU index nodes kept for the next writes
  * @segrt: per-segment reclaim state
  * @dirty_bytes: bytes of dirty keys sealed in the journal and not yet
  *		 written back
@@ -169,7 +179,7 @@ struct pcache_cache {
 	atomic_t bypass_inflight;
 	atomic64_t bypass_gen;
 	struct pcache_stats __percpu *stats;
-	struct pcache_key * __percpu *spare;
+	struct pcache_cpu_keys __percpu *spare;
 	struct pcache_seg_rt *segrt;
 	atomic64_t dirty_bytes;
 	atomic64_t dirtied;

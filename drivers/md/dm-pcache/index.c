@@ -156,6 +156,22 @@ static int make_room(struct pcache_subtree *t, struct pcache_key *n,
 	return 0;
 }
 
+/*
+ * An overwrite of exactly the sectors of an older key, the common case of
+ * random writes: the older key takes the new one's range and data in
+ * place, with no allocation, no free and no rebalancing.  Keys never
+ * overlap, so nothing else is affected.
+ */
+static bool overwrite_same(struct pcache_key *e, const struct pcache_key *n)
+{
+	if (e->k.lba != n->k.lba || e->k.sectors != n->k.sectors ||
+	    pcache_seq_after(e->k.seq, n->k.seq) ||
+	    (n->k.flags & PCACHE_KEY_TOMBSTONE))
+		return false;
+	e->k = n->k;
+	return true;
+}
+
 /**
  * pcache_subtree_insert() - insert a key, resolving overlaps by sequence
  * @t: subtree covering all of @n, locked by the caller (or not yet live)
@@ -163,23 +179,31 @@ static int make_room(struct pcache_subtree *t, struct pcache_key *n,
  * @alloc: source of extra keys for splits
  * @ctx: passed to @alloc
  * @pool: where removed keys go
+ * @overlapped: if not NULL, set to whether any present key overlapped @n
  *
  * Present keys older than @n are trimmed, split or removed; present keys
  * newer than @n (found only while replaying) keep their ranges and @n fills
  * the gaps around them.  A tombstone removes what it covers and is not kept.
+ * An older key of exactly @n's sectors takes @n's contents instead, and
+ * @n itself is not used.
  *
- * Return: 0, or -ENOMEM if @alloc ran dry (the tree is still consistent
- * but @n was not inserted).
+ * Return: 0; 1 if @n was not used and is still the caller's; or -ENOMEM if
+ * @alloc ran dry (the tree is still consistent but @n was not inserted).
  */
 int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
 			  pcache_key_alloc_t alloc, void *ctx,
-			  mempool_t *pool)
+			  mempool_t *pool, bool *overlapped)
 {
 	struct rb_node *node = first_ending_after(t, n->k.lba), *next;
 	struct pcache_key *e;
 	bool done = false;
 	int ret = 0;
 
+	e = node ? rb_entry(node, struct pcache_key, node) : NULL;
+	if (overlapped)
+		*overlapped = e && e->k.lba < key_end(&n->k);
+	if (e && overwrite_same(e, n))
+		return 1;
 	for (; node && !done; node = next) {
 		e = rb_entry(node, struct pcache_key, node);
 		if (e->k.lba >= key_end(&n->k))

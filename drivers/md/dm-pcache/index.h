@@ -75,7 +75,7 @@ void pcache_key_trim_front(struct pcache_key_info *k, u64 start);
 void pcache_key_trim_back(struct pcache_key_info *k, u64 end);
 int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
 			  pcache_key_alloc_t alloc, void *ctx,
-			  mempool_t *pool);
+			  mempool_t *pool, bool *overlapped);
 bool pcache_subtree_lookup(struct pcache_subtree *t, u64 lba, u64 end,
 			   struct pcache_key_info *hit, u64 *run_end, bool touch);
 bool pcache_subtree_drop(struct pcache_subtree *t,

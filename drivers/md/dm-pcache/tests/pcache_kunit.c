@@ -402,6 +402,7 @@ static void torn_store_test(struct kunit *test)
 struct tree_fix {
 	struct pcache_subtree t;
 	mempool_t *pool;
+	bool reused;	/* the last put_ov() went into an older key */
 };
 
 static struct pcache_key *fix_alloc(void *ctx)
@@ -429,10 +430,15 @@ static void tree_free(struct tree_fix *f)
 	mempool_destroy(f->pool);
 }
 
-/* insert [lba, lba+n) with sequence seq, data at seg 0 offset lba*512 */
-static void put(struct tree_fix *f, u64 lba, u32 n, u64 seq, u32 flags)
+/*
+ * Insert [lba, lba+n) with sequence seq, data at seg 0 offset lba*512.
+ * Return: whether it overlapped a present key.
+ */
+static bool put_ov(struct tree_fix *f, u64 lba, u32 n, u64 seq, u32 flags)
 {
 	struct pcache_key *k = mempool_alloc(f->pool, GFP_KERNEL);
+	bool ov = false;
+	int ret;
 
 	memset(&k->k, 0, sizeof(k->k));
 	k->k.lba = lba;
@@ -440,7 +446,17 @@ static void put(struct tree_fix *f, u64 lba, u32 n, u64 seq, u32 flags)
 	k->k.seq = seq;
 	k->k.seg_off = lba * 512;
 	k->k.flags = flags;
-	WARN_ON(pcache_subtree_insert(&f->t, k, fix_alloc, f, f->pool));
+	ret = pcache_subtree_insert(&f->t, k, fix_alloc, f, f->pool, &ov);
+	WARN_ON(ret < 0);
+	f->reused = ret == 1;
+	if (f->reused)
+		mempool_free(k, f->pool);
+	return ov;
+}
+
+static void put(struct tree_fix *f, u64 lba, u32 n, u64 seq, u32 flags)
+{
+	put_ov(f, lba, n, seq, flags);
 }
 
 /* The tree as "lba+n@seq ..." */
@@ -513,6 +529,37 @@ static void insert_replay_order_test(struct kunit *test)
 	put(f, 8, 4, 7, PCACHE_KEY_TOMBSTONE); /* old tombstone: gaps only */
 	KUNIT_EXPECT_STREQ(test, dump(test, f),
 			   "0+8@5 10+4@9 14+16@5 30+4@11 34+6@5 ");
+	tree_free(f);
+}
+
+static void insert_same_range_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+	struct pcache_key_info hit;
+	u64 run;
+
+	KUNIT_EXPECT_FALSE(test, put_ov(f, 8, 8, 1, 0));
+	KUNIT_EXPECT_FALSE(test, put_ov(f, 0, 8, 2, 0));	/* adjacent */
+	KUNIT_EXPECT_FALSE(test, put_ov(f, 24, 8, 3, 0));
+	/* the same sectors again: takes the older key's place */
+	KUNIT_EXPECT_TRUE(test, put_ov(f, 8, 8, 4, PCACHE_KEY_DIRTY));
+	KUNIT_EXPECT_TRUE(test, f->reused);
+	KUNIT_EXPECT_STREQ(test, dump(test, f), "0+8@2 8+8@4 24+8@3 ");
+	KUNIT_EXPECT_TRUE(test, pcache_subtree_lookup(&f->t, 8, 16, &hit, &run, false));
+	KUNIT_EXPECT_EQ(test, hit.flags, PCACHE_KEY_DIRTY);
+	KUNIT_EXPECT_TRUE(test, put_ov(f, 0, 8, 5, 0));
+	KUNIT_EXPECT_TRUE(test, put_ov(f, 24, 8, 6, 0));
+	KUNIT_EXPECT_STREQ(test, dump(test, f), "0+8@5 8+8@4 24+8@6 ");
+	/* replay: a newer key of the same sectors keeps them */
+	KUNIT_EXPECT_TRUE(test, put_ov(f, 8, 8, 3, 0));
+	KUNIT_EXPECT_FALSE(test, f->reused);
+	KUNIT_EXPECT_STREQ(test, dump(test, f), "0+8@5 8+8@4 24+8@6 ");
+	/* a tombstone of the same sectors removes the key */
+	KUNIT_EXPECT_TRUE(test, put_ov(f, 8, 8, 7, PCACHE_KEY_TOMBSTONE));
+	KUNIT_EXPECT_FALSE(test, f->reused);
+	KUNIT_EXPECT_STREQ(test, dump(test, f), "0+8@5 24+8@6 ");
+	KUNIT_EXPECT_FALSE(test, put_ov(f, 8, 16, 8, 0));	/* in the gap */
+	KUNIT_EXPECT_STREQ(test, dump(test, f), "0+8@5 8+16@8 24+8@6 ");
 	tree_free(f);
 }
 
@@ -744,7 +791,7 @@ static void zero_key_test(struct kunit *test)
 	z->k.sectors = 32;
 	z->k.seq = 5;
 	z->k.flags = PCACHE_KEY_ZERO | PCACHE_KEY_DIRTY;
-	WARN_ON(pcache_subtree_insert(&f->t, z, fix_alloc, f, f->pool));
+	WARN_ON(pcache_subtree_insert(&f->t, z, fix_alloc, f, f->pool, NULL));
 	put(f, 8, 8, 6, PCACHE_KEY_DIRTY);
 	KUNIT_ASSERT_TRUE(test, pcache_subtree_lookup(&f->t, 20, 32, &hit, &run, false));
 	KUNIT_EXPECT_EQ(test, hit.lba, 16);
@@ -957,6 +1004,7 @@ static struct kunit_case pcache_index_cases[] = {
 	KUNIT_CASE(classify_test),
 	KUNIT_CASE(insert_positions_test),
 	KUNIT_CASE(insert_replay_order_test),
+	KUNIT_CASE(insert_same_range_test),
 	KUNIT_CASE(lookup_test),
 	KUNIT_CASE(wb_run_test),
 	KUNIT_CASE(wb_run_epoch_test),
