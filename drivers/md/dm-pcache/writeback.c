@@ -241,11 +241,20 @@ static int cmp_seq(const void *a, const void *b)
 static u32 decode_keys(struct pcache_wb *wb)
 {
 	u32 i, n = le16_to_cpu(wb->ks->count);
+	bool sorted = true;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		pcache_key_decode(&wb->ks->keys[i], &wb->keys[i]);
-	/* overlapping keys of one kset reach the disk oldest first */
-	sort(wb->keys, n, sizeof(*wb->keys), cmp_seq, NULL);
+		if (i && cmp_seq(&wb->keys[i - 1], &wb->keys[i]) > 0)
+			sorted = false;
+	}
+	/*
+	 * Overlapping keys of one kset reach the disk oldest first.  A kset
+	 * holds one CPU's keys, nearly always already in order: sorting
+	 * them anyway cost as much as inserting them into the index.
+	 */
+	if (!sorted)
+		sort(wb->keys, n, sizeof(*wb->keys), cmp_seq, NULL);
 	return n;
 }
 
