@@ -108,7 +108,7 @@ struct pcache_seg_rt {
  * @read_hits: reads served wholly from pmem
  * @read_misses: reads sent wholly to the backing device
  * @read_partial: reads cut into a hit part and a miss part
- * @write_hits: writes that replaced cached data of the same range
+ * @write_hits: writes that replaced cached data of some or all of their range
  * @cache_bytes: bytes served from pmem
  * @fill_bytes: bytes put into the cache by read misses
  * @space_waits: writes that had to wait for a free segment

@@ -752,7 +752,7 @@ static void move_test(struct kunit *test)
 	u64 run;
 
 	put(f, 0, 32, 5, 0);
-	/* only a read marks: a write's lookup of what it replaces does not */
+	/* only a read marks: a lookup without @touch does not */
 	KUNIT_ASSERT_TRUE(test, pcache_subtree_lookup(&f->t, 4, 32, &hit, &run, false));
 	KUNIT_ASSERT_TRUE(test, pcache_subtree_next_of(&f->t, 0, 32, 5, &found));
 	KUNIT_EXPECT_FALSE(test, found.flags & PCACHE_KEY_HIT);
