@@ -80,25 +80,42 @@ static void tree_link(struct pcache_subtree *t, struct pcache_key *n)
 	rb_insert_color(&n->node, &t->root);
 }
 
-/* The first key that ends after @lba, or NULL. */
-static struct rb_node *first_ending_after(struct pcache_subtree *t, u64 lba)
-{
-	struct rb_node *n = t->root.rb_node, *best = NULL;
-	struct pcache_key *key;
+/* Where a key starting at the sector looked up would be linked. */
+struct pcache_link {
+	struct rb_node *parent;
+	struct rb_node **p;
+};
 
-	while (n) {
-		key = rb_entry(n, struct pcache_key, node);
-		if (key->k.lba <= lba) {
-			best = n;
-			n = n->rb_right;
+/*
+ * The first key that ends after @lba, or NULL.  One descent finds it: the
+ * last key starting at or before @lba, else the last node the descent
+ * passed on its left, which is the first key starting after @lba.  The
+ * descent compares as tree_link() does, so it also ends where a key
+ * starting at @lba belongs; @at, if not NULL, is set to that place.
+ */
+static struct rb_node *first_ending_after(struct pcache_subtree *t, u64 lba,
+					  struct pcache_link *at)
+{
+	struct rb_node **p = &t->root.rb_node, *parent = NULL;
+	struct rb_node *best = NULL, *after = NULL;
+
+	while (*p) {
+		parent = *p;
+		if (rb_entry(parent, struct pcache_key, node)->k.lba <= lba) {
+			best = parent;
+			p = &parent->rb_right;
 		} else {
-			n = n->rb_left;
+			after = parent;
+			p = &parent->rb_left;
 		}
 	}
-	if (!best)
-		return rb_first(&t->root);
-	key = rb_entry(best, struct pcache_key, node);
-	return key_end(&key->k) > lba ? best : rb_next(best);
+	if (at) {
+		at->parent = parent;
+		at->p = p;
+	}
+	if (best && key_end(&rb_entry(best, struct pcache_key, node)->k) > lba)
+		return best;
+	return after;
 }
 
 /* A newer present key @e keeps its range: @n gives way around it. */
@@ -194,9 +211,10 @@ int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
 			  pcache_key_alloc_t alloc, void *ctx,
 			  mempool_t *pool, bool *overlapped)
 {
-	struct rb_node *node = first_ending_after(t, n->k.lba), *next;
+	struct pcache_link at;
+	struct rb_node *node = first_ending_after(t, n->k.lba, &at), *next;
 	struct pcache_key *e;
-	bool done = false;
+	bool done = false, changed = false;
 	int ret = 0;
 
 	e = node ? rb_entry(node, struct pcache_key, node) : NULL;
@@ -209,6 +227,7 @@ int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
 		if (e->k.lba >= key_end(&n->k))
 			break;
 		next = rb_next(node);
+		changed = true;
 		if (pcache_seq_after(e->k.seq, n->k.seq))
 			ret = give_way(t, n, e, alloc, ctx, &done);
 		else
@@ -216,10 +235,15 @@ int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
 		if (ret)
 			break;
 	}
-	if (ret || done || n->k.flags & PCACHE_KEY_TOMBSTONE)
+	if (ret || done || n->k.flags & PCACHE_KEY_TOMBSTONE) {
 		mempool_free(n, pool);
-	else
+	} else if (changed) {
 		tree_link(t, n);
+	} else {
+		/* nothing overlapped: the descent above found n's place */
+		rb_link_node(&n->node, at.parent, at.p);
+		rb_insert_color(&n->node, &t->root);
+	}
 	return ret;
 }
 
@@ -237,7 +261,7 @@ int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
 bool pcache_subtree_lookup(struct pcache_subtree *t, u64 lba, u64 end,
 			   struct pcache_key_info *hit, u64 *run_end, bool touch)
 {
-	struct rb_node *node = first_ending_after(t, lba);
+	struct rb_node *node = first_ending_after(t, lba, NULL);
 	struct pcache_key *e;
 
 	*run_end = end;
@@ -260,7 +284,7 @@ bool pcache_subtree_lookup(struct pcache_subtree *t, u64 lba, u64 end,
 static struct pcache_key *find_exact(struct pcache_subtree *t,
 				     const struct pcache_key_info *k)
 {
-	struct rb_node *node = first_ending_after(t, k->lba);
+	struct rb_node *node = first_ending_after(t, k->lba, NULL);
 	struct pcache_key *e;
 
 	if (!node)
@@ -315,7 +339,7 @@ bool pcache_subtree_wb_run(struct pcache_subtree *t,
 			   const struct pcache_key_info *k, u64 from,
 			   u64 limit, u64 *start, u64 *end)
 {
-	struct rb_node *node = first_ending_after(t, from);
+	struct rb_node *node = first_ending_after(t, from, NULL);
 	u64 kend = key_end(k);
 	struct pcache_key *e;
 	bool in = false, wanted;
@@ -352,7 +376,7 @@ bool pcache_subtree_wb_run(struct pcache_subtree *t,
 bool pcache_subtree_next_of(struct pcache_subtree *t, u64 from, u64 end,
 			    u64 seq, struct pcache_key_info *out)
 {
-	struct rb_node *node = first_ending_after(t, from);
+	struct rb_node *node = first_ending_after(t, from, NULL);
 	struct pcache_key *e;
 
 	for (; node; node = rb_next(node)) {
@@ -378,7 +402,7 @@ bool pcache_subtree_next_of(struct pcache_subtree *t, u64 from, u64 end,
 void pcache_subtree_mark_clean(struct pcache_subtree *t, u64 lba, u64 end,
 			       u64 seq)
 {
-	struct rb_node *node = first_ending_after(t, lba);
+	struct rb_node *node = first_ending_after(t, lba, NULL);
 	struct pcache_key *e;
 
 	for (; node; node = rb_next(node)) {
@@ -408,7 +432,7 @@ void pcache_subtree_mark_clean(struct pcache_subtree *t, u64 lba, u64 end,
 u32 pcache_subtree_evict(struct pcache_subtree *t, u64 lba, u64 end, u64 seq,
 			 u32 seg, mempool_t *pool)
 {
-	struct rb_node *node = first_ending_after(t, lba), *next;
+	struct rb_node *node = first_ending_after(t, lba, NULL), *next;
 	struct pcache_key *e;
 	u32 n = 0;
 

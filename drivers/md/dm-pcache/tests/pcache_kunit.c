@@ -7,6 +7,7 @@
  * need no exported symbols; "pmem" is a kunit_kzalloc()ed buffer.
  */
 #include <kunit/test.h>
+#include <linux/prandom.h>
 #include <linux/unaligned.h>
 
 #include <linux/vmalloc.h>
@@ -563,6 +564,69 @@ static void insert_same_range_test(struct kunit *test)
 	tree_free(f);
 }
 
+#define MODEL_SECTORS	512
+#define MODEL_KEYS	600
+
+/*
+ * Random keys in random sequence order (as replay sees them) against a
+ * model of who owns each sector: a key takes every sector that holds
+ * nothing or an older key, a tombstone empties them.  A tombstone leaves
+ * no trace, so an older key that comes after it fills what it emptied:
+ * sealing journals only what the index still holds, so a replay never
+ * sees that order.  Every sector must look up as the model says, and the
+ * keys must stay sorted, apart and lined up with their data.
+ */
+static void insert_model_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+	u64 *owner = kunit_kcalloc(test, MODEL_SECTORS, sizeof(*owner),
+				   GFP_KERNEL);
+	u64 *seqs = kunit_kcalloc(test, MODEL_KEYS, sizeof(*seqs), GFP_KERNEL);
+	u64 lba, end, s, run, prev_end = 0;
+	struct pcache_key_info hit;
+	struct rnd_state rs;
+	struct pcache_key *e;
+	struct rb_node *n;
+	u32 i, j, len, flags;
+
+	KUNIT_ASSERT_NOT_NULL(test, owner);
+	KUNIT_ASSERT_NOT_NULL(test, seqs);
+	prandom_seed_state(&rs, 20261130);
+	for (i = 0; i < MODEL_KEYS; i++)
+		seqs[i] = i + 1;
+	for (i = MODEL_KEYS - 1; i > 0; i--) {
+		j = prandom_u32_state(&rs) % (i + 1);
+		swap(seqs[i], seqs[j]);
+	}
+	for (i = 0; i < MODEL_KEYS; i++) {
+		lba = prandom_u32_state(&rs) % MODEL_SECTORS;
+		len = 1 + prandom_u32_state(&rs) % 24;
+		end = min_t(u64, lba + len, MODEL_SECTORS);
+		flags = prandom_u32_state(&rs) % 8 ? 0 : PCACHE_KEY_TOMBSTONE;
+		put(f, lba, end - lba, seqs[i], flags);
+		for (s = lba; s < end; s++)
+			if (seqs[i] > owner[s])
+				owner[s] = flags ? 0 : seqs[i];
+	}
+	for (s = 0; s < MODEL_SECTORS; s++) {
+		KUNIT_ASSERT_EQ_MSG(test, pcache_subtree_lookup(&f->t, s,
+					MODEL_SECTORS, &hit, &run, false),
+				    owner[s] != 0, "sector %llu", s);
+		if (owner[s])
+			KUNIT_ASSERT_EQ_MSG(test, hit.seq, owner[s],
+					    "sector %llu", s);
+		KUNIT_ASSERT_GT(test, run, s);
+	}
+	for (n = rb_first(&f->t.root); n; n = rb_next(n)) {
+		e = rb_entry(n, struct pcache_key, node);
+		KUNIT_ASSERT_GE(test, e->k.lba, prev_end);
+		KUNIT_ASSERT_GT(test, e->k.sectors, 0);
+		KUNIT_ASSERT_EQ(test, e->k.seg_off, e->k.lba * 512);
+		prev_end = e->k.lba + e->k.sectors;
+	}
+	tree_free(f);
+}
+
 static void lookup_test(struct kunit *test)
 {
 	struct tree_fix *f = tree_new(test);
@@ -1005,6 +1069,7 @@ static struct kunit_case pcache_index_cases[] = {
 	KUNIT_CASE(insert_positions_test),
 	KUNIT_CASE(insert_replay_order_test),
 	KUNIT_CASE(insert_same_range_test),
+	KUNIT_CASE(insert_model_test),
 	KUNIT_CASE(lookup_test),
 	KUNIT_CASE(wb_run_test),
 	KUNIT_CASE(wb_run_epoch_test),
