@@ -47,6 +47,22 @@ run_kunit() {
 	KPASS=$((KPASS - KSKIP))
 }
 
+# Copy the runner's output through, with the seconds each test file took
+# after its result line, so that the slow ones can be found.
+stamp() {
+	local line start=$SECONDS
+
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		case $line in
+		"ok "*" selftests: "* | "not ok "*" selftests: "*)
+			echo "# took $((SECONDS - start)) s"
+			start=$SECONDS
+			;;
+		esac
+	done
+}
+
 run_kselftests() {
 	local base=/tmp/ksft tests=()
 
@@ -65,7 +81,7 @@ run_kselftests() {
 		echo "KTAP version 1"
 		echo "1..${#tests[@]}"
 		run_many "${tests[@]/#/./}"
-	) 2>&1 | tee -a "$LOG"
+	) 2>&1 | stamp | tee -a "$LOG"
 }
 
 # Count the cases inside each test file ("# ok N ..." lines); a file that

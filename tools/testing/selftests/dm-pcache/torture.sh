@@ -7,7 +7,9 @@
 #   must hold a prefix of the flush epochs -> re-create pcache (replay) ->
 #   every write seen durable is intact, nothing torn or foreign.
 # The checking boot of round N is the writing boot of round N+1, so ROUNDS
-# rounds take ROUNDS+1 boots.  Ends with one summary line; a failure prints
+# rounds take ROUNDS+1 boots.  Each writing boot also puts 8 MiB of random
+# bytes on /dev/pmem0 past the cache, and the next boot must read them back
+# intact: the bench's own emulated pmem survives a power cut.  Ends with one summary line; a failure prints
 # the seed and options that reproduce it (SEED=... ROUNDS=1 torture.sh).
 #
 #   torture.sh [ROUNDS]     (or ROUNDS=N; SEED=S fixes the first seed)
@@ -33,6 +35,13 @@ CR=tools/testing/selftests/dm-pcache/crash/pcache_crash
 WL="--count 4000 --max-len 64 --fua 20 --sync 8"
 TABLE="0 $(blockdev --getsz /dev/vda) pcache /dev/mapper/tc /dev/vda 4 cache_mode writeback gc_percent 50"
 dmsetup create tc --table "0 $((96 * 2048)) linear /dev/pmem0 0" || exit 1
+if [ -n "$DMPC_RAWSUM" ]; then
+	got=$(dd if=/dev/pmem0 bs=1M skip=128 count=8 iflag=direct status=none |
+	      md5sum | cut -d" " -f1)
+	[ "$got" = "$DMPC_RAWSUM" ] ||
+		{ echo "ROUND FAILED raw pmem bytes: expected $DMPC_RAWSUM got $got"; exit 1; }
+	echo "check: 8 MiB of raw pmem bytes survived the power cut"
+fi
 if [ -n "$DMPC_PREV" ]; then
 	set -- $DMPC_PREV
 	$CR order /dev/vda --seed $1 $WL || { echo "ROUND FAILED order"; exit 1; }
@@ -45,6 +54,9 @@ if [ -n "$DMPC_PREV" ]; then
 fi
 [ -n "$DMPC_NEXT" ] || exit 0
 set -- $DMPC_NEXT
+head -c 8M /dev/urandom > /tmp/raw &&
+dd if=/tmp/raw of=/dev/pmem0 bs=1M seek=128 oflag=direct status=none &&
+echo "RAWSUM $(md5sum < /tmp/raw | cut -d" " -f1)" || exit 1
 blank /dev/mapper/tc
 blkdiscard -z -f /dev/vda 2> /dev/null
 # odd seeds hold writeback back (the default), even ones write back at once
@@ -54,13 +66,13 @@ $CR write /dev/mapper/pc --seed $1 --killpoint $2 $WL
 echo "WRITER ENDED without a power cut"
 '
 
-passed=0 failed=0 durable=0 prev='' report=''
+passed=0 failed=0 durable=0 prev='' report='' rawsum=''
 for ((r = 0; r <= ROUNDS; r++)); do
 	next=
 	if [ $r -lt "$ROUNDS" ]; then
 		next="$((SEED + r)) $((100 + RANDOM % 1400))"
 	fi
-	DMPC_PREV=$prev DMPC_REPORT=$report DMPC_NEXT=$next \
+	DMPC_PREV=$prev DMPC_REPORT=$report DMPC_NEXT=$next DMPC_RAWSUM=$rawsum \
 	"$DIR/vmtest.sh" -q --pmem-size 256M --pmem-image "$T/pmem.img" \
 		--backing-image "$T/backing.img" --backing-size 128M \
 		${next:+--kill-on '^KILLPOINT'} --timeout 900 --out "$T/out" \
@@ -87,6 +99,7 @@ for ((r = 0; r <= ROUNDS; r++)); do
 	if grep -aq 'WRITER ENDED' "$out"; then
 		echo "round $((r + 1)): writer finished before the power cut"
 	fi
+	rawsum=$(awk '/^RAWSUM /{print $2}' "$out")
 	report=$(grep -a '^D ' "$out")
 	durable=$((durable + $(grep -ac '^D ' "$out")))
 	prev=$next
