@@ -1121,10 +1121,31 @@ int pcache_read_copy(struct pcache_cache *c, struct bio *bio, u64 lba,
 
 /* Replay */
 
+/* At most this many walkers share a replay, the caller included. */
+#define PCACHE_REPLAY_PARTS	8
+
+/*
+ * One walker of a replay.  Each walker reads the whole journal and inserts
+ * the pieces that fall in its share of the subtrees (subtree i with
+ * i % parts == part), so no two walkers touch one subtree.  Only the
+ * caller's walker (@account) counts: key sequence, stale keys, dirty bytes
+ * and the segments' writeback sequence.
+ */
 struct replay_ctx {
 	struct pcache_cache *c;
 	u64 skipped;
 	u64 dirty_seq;
+	u32 part;
+	u32 parts;
+	bool account;
+};
+
+struct replay_helper {
+	struct work_struct work;
+	struct replay_ctx rc;
+	struct pcache_log_cursor cur;
+	struct pcache_replay_stats st;
+	int ret;
 };
 
 static struct pcache_key *alloc_key(void *ctx)
@@ -1134,25 +1155,24 @@ static struct pcache_key *alloc_key(void *ctx)
 	return mempool_alloc(&c->idx.pool, GFP_KERNEL);
 }
 
-static int replay_piece(struct pcache_cache *c, struct pcache_key_info *k)
+static int replay_piece(struct pcache_cache *c, struct pcache_key_info *k,
+			void *ctx)
 {
-	struct pcache_key *n = mempool_alloc(&c->idx.pool, GFP_KERNEL);
+	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
+	struct replay_ctx *rc = ctx;
+	struct pcache_key *n;
 	int ret;
 
+	if ((t - c->idx.trees) % rc->parts != rc->part)
+		return 0;
+	n = mempool_alloc(&c->idx.pool, GFP_KERNEL);
 	n->k = *k;
-	/* no I/O runs yet: the subtree is not shared, and may sleep */
-	ret = pcache_subtree_insert(pcache_index_tree(&c->idx, k->lba), n,
-				    alloc_key, c, &c->idx.pool, NULL);
+	/* no I/O runs yet and no other walker has this subtree: may sleep */
+	ret = pcache_subtree_insert(t, n, alloc_key, c, &c->idx.pool, NULL);
 	if (ret != 1)
 		return ret;
 	mempool_free(n, &c->idx.pool);
 	return 0;
-}
-
-static int replay_piece_cb(struct pcache_cache *c, struct pcache_key_info *p,
-			   void *ctx)
-{
-	return replay_piece(c, p);
 }
 
 static int replay_key(void *ctx, const struct pcache_key_info *key,
@@ -1163,7 +1183,7 @@ static int replay_key(void *ctx, const struct pcache_key_info *key,
 	struct pcache_key_info k = *key;
 	u64 end = k.lba + k.sectors;
 
-	if (pcache_seq_after(k.seq, atomic64_read(&c->key_seq)))
+	if (rc->account && pcache_seq_after(k.seq, atomic64_read(&c->key_seq)))
 		atomic64_set(&c->key_seq, k.seq);
 	if (pcache_key_has_data(&k) &&
 	    k.gen != (u32)c->super->segs[k.seg].info.gen) {
@@ -1173,15 +1193,80 @@ static int replay_key(void *ctx, const struct pcache_key_info *key,
 	if (end > (u64)c->idx.nr << PCACHE_STRIPE_SHIFT)
 		return -EUCLEAN;
 	if (k.flags & PCACHE_KEY_TOMBSTONE)
-		return split_at_stripes(c, k, replay_piece_cb, NULL);
+		return split_at_stripes(c, k, replay_piece, rc);
 	/* ksets before the dirty tail were written back */
 	if (pcache_seq_after(rc->dirty_seq, kset_seq))
 		k.flags &= ~PCACHE_KEY_DIRTY;
-	else if (k.flags & PCACHE_KEY_DIRTY)
+	else if (rc->account && (k.flags & PCACHE_KEY_DIRTY))
 		atomic64_add((u64)k.sectors << SECTOR_SHIFT, &c->dirty_bytes);
-	if (pcache_key_has_data(&k))
+	if (rc->account && pcache_key_has_data(&k))
 		atomic64_max(&c->segrt[k.seg].wb_seq, kset_seq + 1);
-	return split_at_stripes(c, k, replay_piece_cb, NULL);
+	return split_at_stripes(c, k, replay_piece, rc);
+}
+
+static void replay_helper_fn(struct work_struct *w)
+{
+	struct replay_helper *h = container_of(w, struct replay_helper, work);
+
+	h->ret = pcache_log_walk(&h->rc.c->log, &h->cur, replay_key, &h->rc,
+				 &h->st);
+}
+
+/*
+ * Helpers for the caller's walk, one per further online CPU; none if
+ * there is one CPU or no memory for them (the caller then does it all).
+ */
+static struct replay_helper *start_helpers(struct replay_ctx *rc)
+{
+	struct pcache_cache *c = rc->c;
+	struct pcache_log_cursor start;
+	struct replay_helper *h;
+	u32 i, parts;
+
+	parts = min3(num_online_cpus(), c->idx.nr, PCACHE_REPLAY_PARTS);
+	rc->parts = 1;
+	if (parts < 2)
+		return NULL;
+	h = kcalloc(parts - 1, sizeof(*h), GFP_KERNEL | __GFP_NOWARN);
+	if (!h)
+		return NULL;
+	rc->parts = parts;
+	pcache_log_cursor_init(&c->log, &start);
+	for (i = 0; i < parts - 1; i++) {
+		h[i].rc = *rc;
+		h[i].rc.part = i + 1;
+		h[i].rc.account = false;
+		h[i].cur = start;
+		INIT_WORK(&h[i].work, replay_helper_fn);
+		queue_work(c->wq, &h[i].work);
+	}
+	return h;
+}
+
+/*
+ * Wait for the helpers.  Each must have read the journal to the kset the
+ * caller's walk ended at: one that stopped elsewhere (a media error that
+ * came and went) left keys out of its subtrees.
+ */
+static int stop_helpers(struct replay_ctx *rc, struct replay_helper *h,
+			int ret)
+{
+	struct pcache_cache *c = rc->c;
+	u32 i;
+
+	if (!h)
+		return ret;
+	for (i = 0; i < rc->parts - 1; i++) {
+		flush_work(&h[i].work);
+		if (!ret && !h[i].ret && h[i].cur.seq != c->log.next_seq) {
+			pcache_err(c->name, "replay helpers read the journal to different ends (%llu, %llu)",
+				   h[i].cur.seq, c->log.next_seq);
+			ret = -EIO;
+		}
+		ret = ret ?: h[i].ret;
+	}
+	kfree(h);
+	return ret;
 }
 
 /* Mark the data segments live keys point to; sum what is dirty. */
@@ -1223,13 +1308,17 @@ static void keep_unwritten(struct pcache_cache *c, u64 dirty_seq)
 static int replay_journal(struct pcache_cache *c)
 {
 	struct replay_ctx rc = { .c = c,
-				 .dirty_seq = c->super->pos.dirty_tail_seq };
+				 .dirty_seq = c->super->pos.dirty_tail_seq,
+				 .account = true };
 	struct pcache_replay_stats st;
+	struct replay_helper *h;
 	ktime_t t0 = ktime_get();
 	u64 dirty;
 	int ret;
 
+	h = start_helpers(&rc);
 	ret = pcache_log_replay(&c->log, replay_key, &rc, &st);
+	ret = stop_helpers(&rc, h, ret);
 	if (ret) {
 		pcache_err(c->name, "journal replay failed after %llu ksets: %d",
 			   st.ksets, ret);
@@ -1237,9 +1326,9 @@ static int replay_journal(struct pcache_cache *c)
 	}
 	dirty = account_keys(c);
 	keep_unwritten(c, rc.dirty_seq);
-	pcache_info(c->name, "replayed %llu ksets, %llu keys (%llu stale), %llu KiB dirty in %lld ms; journal ends: %s",
+	pcache_info(c->name, "replayed %llu ksets, %llu keys (%llu stale), %llu KiB dirty in %lld ms (%u walkers); journal ends: %s",
 		    st.ksets, st.keys, rc.skipped, dirty >> 10,
-		    ktime_ms_delta(ktime_get(), t0), st.stop);
+		    ktime_ms_delta(ktime_get(), t0), rc.parts, st.stop);
 	return 0;
 }
 

@@ -150,6 +150,92 @@ static int replay_kset(struct pcache_log *log, struct pcache_kset_onmedia *ks,
 	return 0;
 }
 
+/*
+ * Read the journal from @cur on: @fn for every key of every valid kset, in
+ * journal order.  @cur ends after the last valid kset.  With @mark, every
+ * key segment of the chain is marked in use.
+ */
+static int walk(struct pcache_log *log, struct pcache_log_cursor *cur,
+		pcache_replay_fn fn, void *ctx, struct pcache_replay_stats *st,
+		bool mark)
+{
+	struct pcache_kset_onmedia *ks;
+	size_t avail;
+	int ret = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->stop = "empty";
+	if (cur->pos.seg == PCACHE_SEG_NONE)
+		return 0;
+	ks = kmalloc(PCACHE_KSET_MAX_SIZE, GFP_KERNEL);
+	if (!ks)
+		return -ENOMEM;
+	if (mark)
+		pcache_segalloc_mark(log->sa, cur->pos.seg);
+	for (;;) {
+		avail = min_t(size_t, PCACHE_SEG_SIZE - cur->pos.off,
+			      PCACHE_KSET_MAX_SIZE);
+		ret = pcache_pmem_read(log->pm,
+				       seg_addr(log, cur->pos.seg, cur->pos.off),
+				       ks, avail);
+		if (ret) {
+			st->stop = "media error";
+			break;
+		}
+		if (pcache_kset_check(ks, avail, cur->seq, log->seed,
+				      &log->super->geo, &st->stop))
+			break;
+		cur->seq++;
+		if (le16_to_cpu(ks->flags) & PCACHE_KSET_LINK) {
+			cur->pos.seg = le32_to_cpu(ks->next_seg);
+			cur->pos.off = 0;
+			if (mark)
+				pcache_segalloc_mark(log->sa, cur->pos.seg);
+			st->ksets++;
+			continue;
+		}
+		ret = replay_kset(log, ks, fn, ctx, st);
+		if (ret)
+			break;
+		cur->pos.off += pcache_kset_size(le16_to_cpu(ks->count));
+	}
+	kfree(ks);
+	return ret;
+}
+
+/**
+ * pcache_log_cursor_init() - where a replay of the journal starts
+ * @log: journal, set up by pcache_log_init() and not yet replayed
+ * @cur: set to the key tail
+ */
+void pcache_log_cursor_init(const struct pcache_log *log,
+			    struct pcache_log_cursor *cur)
+{
+	cur->pos = log->head;
+	cur->seq = log->next_seq;
+}
+
+/**
+ * pcache_log_walk() - read the journal as a replay does, changing nothing
+ * @log: journal
+ * @cur: where to start, from pcache_log_cursor_init(); on return, the
+ *	 sequence number and place after the last valid kset
+ * @fn: called for every key, in journal order
+ * @ctx: passed to @fn
+ * @st: what was found
+ *
+ * Helpers that take a share of a replay's keys walk the same journal with
+ * this while pcache_log_replay() runs; nothing is written or marked.
+ *
+ * Return: as for pcache_log_replay().
+ */
+int pcache_log_walk(struct pcache_log *log, struct pcache_log_cursor *cur,
+		    pcache_replay_fn fn, void *ctx,
+		    struct pcache_replay_stats *st)
+{
+	return walk(log, cur, fn, ctx, st, false);
+}
+
 /**
  * pcache_log_replay() - walk the journal from the key tail
  * @log: journal, set up by pcache_log_init()
@@ -166,48 +252,13 @@ static int replay_kset(struct pcache_log *log, struct pcache_kset_onmedia *ks,
 int pcache_log_replay(struct pcache_log *log, pcache_replay_fn fn, void *ctx,
 		      struct pcache_replay_stats *st)
 {
-	struct pcache_kset_onmedia *ks;
-	struct pcache_pos pos = log->head;
-	u64 seq = log->next_seq;
-	size_t avail;
-	int ret = 0;
+	struct pcache_log_cursor cur;
+	int ret;
 
-	memset(st, 0, sizeof(*st));
-	st->stop = "empty";
-	if (pos.seg == PCACHE_SEG_NONE)
-		return 0;
-	ks = kmalloc(PCACHE_KSET_MAX_SIZE, GFP_KERNEL);
-	if (!ks)
-		return -ENOMEM;
-	pcache_segalloc_mark(log->sa, pos.seg);
-	for (;;) {
-		avail = min_t(size_t, PCACHE_SEG_SIZE - pos.off,
-			      PCACHE_KSET_MAX_SIZE);
-		ret = pcache_pmem_read(log->pm, seg_addr(log, pos.seg, pos.off),
-				       ks, avail);
-		if (ret) {
-			st->stop = "media error";
-			break;
-		}
-		if (pcache_kset_check(ks, avail, seq, log->seed,
-				      &log->super->geo, &st->stop))
-			break;
-		seq++;
-		if (le16_to_cpu(ks->flags) & PCACHE_KSET_LINK) {
-			pos.seg = le32_to_cpu(ks->next_seg);
-			pos.off = 0;
-			pcache_segalloc_mark(log->sa, pos.seg);
-			st->ksets++;
-			continue;
-		}
-		ret = replay_kset(log, ks, fn, ctx, st);
-		if (ret)
-			break;
-		pos.off += pcache_kset_size(le16_to_cpu(ks->count));
-	}
-	kfree(ks);
-	log->head = pos;
-	log->next_seq = seq;
+	pcache_log_cursor_init(log, &cur);
+	ret = walk(log, &cur, fn, ctx, st, true);
+	log->head = cur.pos;
+	log->next_seq = cur.seq;
 	log->ksets = st->ksets;
 	return ret;
 }

@@ -55,10 +55,25 @@ struct pcache_replay_stats {
 	const char *stop;
 };
 
+/**
+ * struct pcache_log_cursor - a place in the journal
+ * @pos: where a kset is, or would be appended
+ * @seq: the sequence number it carries
+ */
+struct pcache_log_cursor {
+	struct pcache_pos pos;
+	u64 seq;
+};
+
 void pcache_log_init(struct pcache_log *log, struct pcache_pmem *pm,
 		     struct pcache_super *super, struct pcache_segalloc *sa);
 int pcache_log_replay(struct pcache_log *log, pcache_replay_fn fn, void *ctx,
 		      struct pcache_replay_stats *st);
+void pcache_log_cursor_init(const struct pcache_log *log,
+			    struct pcache_log_cursor *cur);
+int pcache_log_walk(struct pcache_log *log, struct pcache_log_cursor *cur,
+		    pcache_replay_fn fn, void *ctx,
+		    struct pcache_replay_stats *st);
 int pcache_log_append(struct pcache_log *log,
 		      struct pcache_kset_onmedia *ks);
 u64 pcache_log_head_seq(struct pcache_log *log);

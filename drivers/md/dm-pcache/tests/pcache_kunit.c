@@ -1026,6 +1026,7 @@ static void replay_torn_test(struct kunit *test)
 {
 	struct log_fix *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
 	struct pcache_settings set = { .gc_percent = 70 };
+	struct pcache_log_cursor cur, start;
 	struct pcache_replay_stats st;
 	char err[PCACHE_SUPER_ERR_LEN];
 	u64 kset3;
@@ -1048,10 +1049,24 @@ static void replay_torn_test(struct kunit *test)
 	((u8 *)f->pm.base)[kset3 + 40] ^= 0x55;
 
 	log_fix_reload(f);
+	/* a replay helper's walk reads the same and changes nothing */
+	pcache_log_cursor_init(&f->log, &cur);
+	start = cur;
+	KUNIT_ASSERT_EQ(test, pcache_log_walk(&f->log, &cur, count_key, f, &st), 0);
+	KUNIT_EXPECT_EQ(test, f->keys, 2);
+	KUNIT_EXPECT_STREQ(test, st.stop, "crc");
+	KUNIT_EXPECT_EQ(test, cur.seq, start.seq + 2);
+	KUNIT_EXPECT_EQ(test, f->log.next_seq, start.seq);
+	KUNIT_EXPECT_EQ(test, f->log.head.off, start.pos.off);
+	KUNIT_EXPECT_EQ(test, f->sa.used, 0);
+	f->keys = 0;
 	KUNIT_ASSERT_EQ(test, pcache_log_replay(&f->log, count_key, f, &st), 0);
 	KUNIT_EXPECT_EQ(test, st.ksets, 2);
 	KUNIT_EXPECT_EQ(test, f->keys, 2);
 	KUNIT_EXPECT_STREQ(test, st.stop, "crc");
+	KUNIT_EXPECT_EQ(test, f->log.next_seq, cur.seq);
+	KUNIT_EXPECT_EQ(test, f->log.head.off, cur.pos.off);
+	KUNIT_EXPECT_EQ(test, f->sa.used, 1);
 	/* appending resumes over the torn kset, in sequence */
 	append_one(test, f, 24);
 	log_fix_reload(f);
