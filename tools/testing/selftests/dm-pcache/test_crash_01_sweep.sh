@@ -70,12 +70,13 @@ run_once() {
 		# neither segment full there would be nothing for GC to reclaim
 		taskset -c 0 "$CR" write $DEV "${WL[@]}" > $LOG.rep 2>&1
 		dmsetup message sweep 0 flush 2> /dev/null && wait_gc
-		dmsetup status sweep > $LOG.status
+		# only the uninterrupted run's status is looked at
+		[ "$n" -ne 0 ] || dmsetup status sweep > $LOG.status
 		dmsetup remove sweep
 	else
 		: > $LOG.rep
 	fi
-	PERSISTS=$(cat $DBG/persists)
+	PERSISTS=$(< $DBG/persists)
 	echo 0 > $DBG/crash_after
 	if ! "$CR" order $BDEV "${WL[@]}" > $LOG.order; then
 		echo "point $n tear $tear: backing device not a prefix of the epochs"
