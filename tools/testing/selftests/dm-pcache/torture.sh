@@ -9,8 +9,9 @@
 # The checking boot of round N is the writing boot of round N+1, so ROUNDS
 # rounds take ROUNDS+1 boots.  Each writing boot also puts 8 MiB of random
 # bytes on /dev/pmem0 past the cache, and the next boot must read them back
-# intact: the bench's own emulated pmem survives a power cut.  Ends with one summary line; a failure prints
-# the seed and options that reproduce it (SEED=... ROUNDS=1 torture.sh).
+# intact: the bench's own emulated pmem survives a power cut.  Ends with
+# one summary line; a failure prints the seed and options that reproduce it
+# (SEED=... ROUNDS=1 torture.sh).
 #
 #   torture.sh [ROUNDS]     (or ROUNDS=N; SEED=S fixes the first seed)
 
