@@ -1121,20 +1121,20 @@ int pcache_read_copy(struct pcache_cache *c, struct bio *bio, u64 lba,
 
 /* Replay */
 
-/* At most this many walkers share a replay, the caller included. */
-#define PCACHE_REPLAY_PARTS	8
-
 /*
  * One walker of a replay.  Each walker reads the whole journal and inserts
  * the pieces that fall in its share of the subtrees (subtree i with
  * i % parts == part), so no two walkers touch one subtree.  Only the
  * caller's walker (@account) counts: key sequence, stale keys, dirty bytes
- * and the segments' writeback sequence.
+ * and the segments' writeback sequence.  The checksums of the ksets are
+ * shared out among the walkers the same way (@sh).
  */
 struct replay_ctx {
 	struct pcache_cache *c;
+	struct pcache_log_share *sh;
 	u64 skipped;
 	u64 dirty_seq;
+	u64 live_dirty;
 	u32 part;
 	u32 parts;
 	bool account;
@@ -1204,12 +1204,45 @@ static int replay_key(void *ctx, const struct pcache_key_info *key,
 	return split_at_stripes(c, k, replay_piece, rc);
 }
 
+/*
+ * Mark the data segments that the keys of this walker's subtrees point to,
+ * and sum what is dirty in them.  A segment another walker marked already
+ * shows as closed: one lock round per segment, not per key.
+ */
+static void account_share(struct replay_ctx *rc)
+{
+	struct pcache_cache *c = rc->c;
+	struct pcache_key *e;
+	struct rb_node *n;
+	u64 dirty = 0;
+	u32 i;
+
+	for (i = rc->part; i < c->idx.nr; i += rc->parts) {
+		for (n = rb_first(&c->idx.trees[i].root); n; n = rb_next(n)) {
+			e = rb_entry(n, struct pcache_key, node);
+			if (e->k.flags & PCACHE_KEY_DIRTY)
+				dirty += e->k.sectors;
+			if (!pcache_key_has_data(&e->k) ||
+			    READ_ONCE(c->segrt[e->k.seg].state) ==
+			    PCACHE_RT_CLOSED)
+				continue;
+			pcache_segalloc_mark(&c->sa, e->k.seg);
+			WRITE_ONCE(c->segrt[e->k.seg].state, PCACHE_RT_CLOSED);
+		}
+	}
+	rc->live_dirty = dirty << SECTOR_SHIFT;
+}
+
 static void replay_helper_fn(struct work_struct *w)
 {
 	struct replay_helper *h = container_of(w, struct replay_helper, work);
+	struct pcache_log *log = &h->rc.c->log;
 
-	h->ret = pcache_log_walk(&h->rc.c->log, &h->cur, replay_key, &h->rc,
+	pcache_log_precheck(log, &h->cur, h->rc.sh, h->rc.part);
+	h->ret = pcache_log_walk(log, &h->cur, replay_key, &h->rc, h->rc.sh,
 				 &h->st);
+	if (!h->ret)
+		account_share(&h->rc);
 }
 
 /*
@@ -1223,14 +1256,21 @@ static struct replay_helper *start_helpers(struct replay_ctx *rc)
 	struct replay_helper *h;
 	u32 i, parts;
 
-	parts = min3(num_online_cpus(), c->idx.nr, PCACHE_REPLAY_PARTS);
+	parts = min3(num_online_cpus(), c->idx.nr, PCACHE_LOG_WALKERS);
 	rc->parts = 1;
+	rc->sh = NULL;
 	if (parts < 2)
 		return NULL;
 	h = kcalloc(parts - 1, sizeof(*h), GFP_KERNEL | __GFP_NOWARN);
-	if (!h)
+	rc->sh = kmalloc_obj(*rc->sh, GFP_KERNEL | __GFP_NOWARN);
+	if (!h || !rc->sh) {
+		kfree(h);
+		kfree(rc->sh);
+		rc->sh = NULL;
 		return NULL;
+	}
 	rc->parts = parts;
+	pcache_log_share_init(rc->sh, parts);
 	pcache_log_cursor_init(&c->log, &start);
 	for (i = 0; i < parts - 1; i++) {
 		h[i].rc = *rc;
@@ -1264,31 +1304,11 @@ static int stop_helpers(struct replay_ctx *rc, struct replay_helper *h,
 			ret = -EIO;
 		}
 		ret = ret ?: h[i].ret;
+		rc->live_dirty += h[i].rc.live_dirty;
 	}
 	kfree(h);
+	kfree(rc->sh);
 	return ret;
-}
-
-/* Mark the data segments live keys point to; sum what is dirty. */
-static u64 account_keys(struct pcache_cache *c)
-{
-	struct pcache_key *e;
-	struct rb_node *n;
-	u64 dirty = 0;
-	u32 i;
-
-	for (i = 0; i < c->idx.nr; i++) {
-		for (n = rb_first(&c->idx.trees[i].root); n; n = rb_next(n)) {
-			e = rb_entry(n, struct pcache_key, node);
-			if (e->k.flags & PCACHE_KEY_DIRTY)
-				dirty += e->k.sectors;
-			if (!pcache_key_has_data(&e->k))
-				continue;
-			pcache_segalloc_mark(&c->sa, e->k.seg);
-			c->segrt[e->k.seg].state = PCACHE_RT_CLOSED;
-		}
-	}
-	return dirty << SECTOR_SHIFT;
 }
 
 /* Data that writeback still has to copy stays, even if overwritten since. */
@@ -1311,23 +1331,28 @@ static int replay_journal(struct pcache_cache *c)
 				 .dirty_seq = c->super->pos.dirty_tail_seq,
 				 .account = true };
 	struct pcache_replay_stats st;
+	struct pcache_log_cursor start;
 	struct replay_helper *h;
 	ktime_t t0 = ktime_get();
-	u64 dirty;
 	int ret;
 
 	h = start_helpers(&rc);
-	ret = pcache_log_replay(&c->log, replay_key, &rc, &st);
+	if (rc.sh) {
+		pcache_log_cursor_init(&c->log, &start);
+		pcache_log_precheck(&c->log, &start, rc.sh, 0);
+	}
+	ret = pcache_log_replay(&c->log, replay_key, &rc, rc.sh, &st);
+	if (!ret)
+		account_share(&rc);
 	ret = stop_helpers(&rc, h, ret);
 	if (ret) {
 		pcache_err(c->name, "journal replay failed after %llu ksets: %d",
 			   st.ksets, ret);
 		return ret;
 	}
-	dirty = account_keys(c);
 	keep_unwritten(c, rc.dirty_seq);
 	pcache_info(c->name, "replayed %llu ksets, %llu keys (%llu stale), %llu KiB dirty in %lld ms (%u walkers); journal ends: %s",
-		    st.ksets, st.keys, rc.skipped, dirty >> 10,
+		    st.ksets, st.keys, rc.skipped, rc.live_dirty >> 10,
 		    ktime_ms_delta(ktime_get(), t0), rc.parts, st.stop);
 	return 0;
 }

@@ -150,17 +150,73 @@ static int replay_kset(struct pcache_log *log, struct pcache_kset_onmedia *ks,
 	return 0;
 }
 
+/* Bytes a kset at @pos may span: up to the end of its segment. */
+static size_t kset_avail(const struct pcache_pos *pos)
+{
+	return min_t(size_t, PCACHE_SEG_SIZE - pos->off, PCACHE_KSET_MAX_SIZE);
+}
+
+/* Move @cur past the valid kset @ks. */
+static void cursor_next(struct pcache_log_cursor *cur,
+			const struct pcache_kset_onmedia *ks)
+{
+	cur->seq++;
+	if (le16_to_cpu(ks->flags) & PCACHE_KSET_LINK) {
+		cur->pos.seg = le32_to_cpu(ks->next_seg);
+		cur->pos.off = 0;
+	} else {
+		cur->pos.off += pcache_kset_size(le16_to_cpu(ks->count));
+	}
+}
+
+/* Did a walker of @sh check kset @nr (from the start) in full already? */
+static bool share_vouches(const struct pcache_log_share *sh, u64 nr)
+{
+	/* pairs with the release in pcache_log_precheck() */
+	return sh && nr < smp_load_acquire(&sh->good_below[nr % sh->parts]);
+}
+
+/*
+ * Read and check the kset at @cur into @ks; a kset @sh vouches for is
+ * checked only as far as needed to find the next one.  Returns 0, 1 for an
+ * invalid kset (the end of the journal), or the read's error.
+ */
+static int read_kset(struct pcache_log *log,
+		     const struct pcache_log_cursor *cur,
+		     struct pcache_kset_onmedia *ks,
+		     const struct pcache_log_share *sh, u64 nr,
+		     const char **stop)
+{
+	size_t avail = kset_avail(&cur->pos);
+	int ret;
+
+	ret = pcache_pmem_read(log->pm, seg_addr(log, cur->pos.seg,
+						 cur->pos.off), ks, avail);
+	if (ret) {
+		*stop = "media error";
+		return ret;
+	}
+	if (share_vouches(sh, nr))
+		ret = pcache_kset_check_header(ks, avail, cur->seq,
+					       &log->super->geo, stop);
+	else
+		ret = pcache_kset_check(ks, avail, cur->seq, log->seed,
+					&log->super->geo, stop);
+	return ret ? 1 : 0;
+}
+
 /*
  * Read the journal from @cur on: @fn for every key of every valid kset, in
  * journal order.  @cur ends after the last valid kset.  With @mark, every
  * key segment of the chain is marked in use.
  */
 static int walk(struct pcache_log *log, struct pcache_log_cursor *cur,
-		pcache_replay_fn fn, void *ctx, struct pcache_replay_stats *st,
-		bool mark)
+		pcache_replay_fn fn, void *ctx,
+		const struct pcache_log_share *sh,
+		struct pcache_replay_stats *st, bool mark)
 {
 	struct pcache_kset_onmedia *ks;
-	size_t avail;
+	u64 nr;
 	int ret = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -172,23 +228,15 @@ static int walk(struct pcache_log *log, struct pcache_log_cursor *cur,
 		return -ENOMEM;
 	if (mark)
 		pcache_segalloc_mark(log->sa, cur->pos.seg);
-	for (;;) {
-		avail = min_t(size_t, PCACHE_SEG_SIZE - cur->pos.off,
-			      PCACHE_KSET_MAX_SIZE);
-		ret = pcache_pmem_read(log->pm,
-				       seg_addr(log, cur->pos.seg, cur->pos.off),
-				       ks, avail);
+	for (nr = 0; ; nr++) {
+		ret = read_kset(log, cur, ks, sh, nr, &st->stop);
 		if (ret) {
-			st->stop = "media error";
+			/* an invalid kset ends the journal; a media error fails */
+			ret = min(ret, 0);
 			break;
 		}
-		if (pcache_kset_check(ks, avail, cur->seq, log->seed,
-				      &log->super->geo, &st->stop))
-			break;
-		cur->seq++;
+		cursor_next(cur, ks);
 		if (le16_to_cpu(ks->flags) & PCACHE_KSET_LINK) {
-			cur->pos.seg = le32_to_cpu(ks->next_seg);
-			cur->pos.off = 0;
 			if (mark)
 				pcache_segalloc_mark(log->sa, cur->pos.seg);
 			st->ksets++;
@@ -197,10 +245,67 @@ static int walk(struct pcache_log *log, struct pcache_log_cursor *cur,
 		ret = replay_kset(log, ks, fn, ctx, st);
 		if (ret)
 			break;
-		cur->pos.off += pcache_kset_size(le16_to_cpu(ks->count));
 	}
 	kfree(ks);
 	return ret;
+}
+
+/**
+ * pcache_log_share_init() - no kset checked yet
+ * @sh: shared checks of one replay
+ * @parts: walkers that will share them, 1 to PCACHE_LOG_WALKERS
+ */
+void pcache_log_share_init(struct pcache_log_share *sh, u32 parts)
+{
+	memset(sh, 0, sizeof(*sh));
+	sh->parts = clamp_t(u32, parts, 1, PCACHE_LOG_WALKERS);
+}
+
+/**
+ * pcache_log_precheck() - check one walker's share of the ksets for all
+ * @log: journal
+ * @start: where the walks start (pcache_log_cursor_init())
+ * @sh: shared checks; @sh->good_below[@part] grows as ksets pass
+ * @part: this walker's number, below @sh->parts
+ *
+ * Follows the journal by the kset headers and checks in full the ksets of
+ * its share, until one fails, reading is not possible, or the journal
+ * ends.  Reads only; a failure here only means the walks check more.
+ */
+void pcache_log_precheck(struct pcache_log *log,
+			 const struct pcache_log_cursor *start,
+			 struct pcache_log_share *sh, u32 part)
+{
+	struct pcache_log_cursor cur = *start;
+	struct pcache_kset_onmedia *ks;
+	const char *why;
+	size_t avail, len;
+	u64 nr;
+	bool mine;
+
+	if (cur.pos.seg == PCACHE_SEG_NONE || part >= sh->parts)
+		return;
+	ks = kmalloc(PCACHE_KSET_MAX_SIZE, GFP_KERNEL);
+	if (!ks)
+		return;
+	for (nr = 0; ; nr++) {
+		mine = nr % sh->parts == part;
+		avail = kset_avail(&cur.pos);
+		len = mine ? avail : sizeof(*ks);
+		if (pcache_pmem_read(log->pm, seg_addr(log, cur.pos.seg,
+						       cur.pos.off), ks, len))
+			break;
+		if (mine ? pcache_kset_check(ks, avail, cur.seq, log->seed,
+					     &log->super->geo, &why) :
+			   pcache_kset_check_header(ks, avail, cur.seq,
+						    &log->super->geo, &why))
+			break;
+		if (mine)
+			/* the kset is checked before others rely on it */
+			smp_store_release(&sh->good_below[part], nr + 1);
+		cursor_next(&cur, ks);
+	}
+	kfree(ks);
 }
 
 /**
@@ -222,6 +327,7 @@ void pcache_log_cursor_init(const struct pcache_log *log,
  *	 sequence number and place after the last valid kset
  * @fn: called for every key, in journal order
  * @ctx: passed to @fn
+ * @sh: checks shared with the other walkers of this replay, or NULL
  * @st: what was found
  *
  * Helpers that take a share of a replay's keys walk the same journal with
@@ -231,9 +337,10 @@ void pcache_log_cursor_init(const struct pcache_log *log,
  */
 int pcache_log_walk(struct pcache_log *log, struct pcache_log_cursor *cur,
 		    pcache_replay_fn fn, void *ctx,
+		    const struct pcache_log_share *sh,
 		    struct pcache_replay_stats *st)
 {
-	return walk(log, cur, fn, ctx, st, false);
+	return walk(log, cur, fn, ctx, sh, st, false);
 }
 
 /**
@@ -241,6 +348,7 @@ int pcache_log_walk(struct pcache_log *log, struct pcache_log_cursor *cur,
  * @log: journal, set up by pcache_log_init()
  * @fn: called for every key, in journal order
  * @ctx: passed to @fn
+ * @sh: checks shared with the other walkers of this replay, or NULL
  * @st: what was found
  *
  * Every key segment of the chain is marked in use; afterwards the journal
@@ -250,13 +358,14 @@ int pcache_log_walk(struct pcache_log *log, struct pcache_log_cursor *cur,
  * error from @fn, -EIO for a media error, or -ENOMEM.
  */
 int pcache_log_replay(struct pcache_log *log, pcache_replay_fn fn, void *ctx,
+		      const struct pcache_log_share *sh,
 		      struct pcache_replay_stats *st)
 {
 	struct pcache_log_cursor cur;
 	int ret;
 
 	pcache_log_cursor_init(log, &cur);
-	ret = walk(log, &cur, fn, ctx, st, true);
+	ret = walk(log, &cur, fn, ctx, sh, st, true);
 	log->head = cur.pos;
 	log->next_seq = cur.seq;
 	log->ksets = st->ksets;

@@ -65,14 +65,40 @@ struct pcache_log_cursor {
 	u64 seq;
 };
 
+/* At most this many walkers share the checks of one replay */
+#define PCACHE_LOG_WALKERS	8
+
+/**
+ * struct pcache_log_share - the checks the walkers of one replay share
+ * @parts: walkers (1 to PCACHE_LOG_WALKERS)
+ * @good_below: per walker: every kset of its share (the ksets whose
+ *		ordinal from the start, modulo @parts, is the walker's
+ *		number) below this ordinal passed pcache_kset_check()
+ *
+ * Each walker checks the checksum and keys of its share in a first pass
+ * and publishes how far it got; a walk then checks only the headers of
+ * ksets another walker checked already.  A kset nobody vouched for yet is
+ * checked in full, so a walk never depends on the others' progress.
+ */
+struct pcache_log_share {
+	u32 parts;
+	u64 good_below[PCACHE_LOG_WALKERS];
+};
+
 void pcache_log_init(struct pcache_log *log, struct pcache_pmem *pm,
 		     struct pcache_super *super, struct pcache_segalloc *sa);
 int pcache_log_replay(struct pcache_log *log, pcache_replay_fn fn, void *ctx,
+		      const struct pcache_log_share *sh,
 		      struct pcache_replay_stats *st);
 void pcache_log_cursor_init(const struct pcache_log *log,
 			    struct pcache_log_cursor *cur);
+void pcache_log_share_init(struct pcache_log_share *sh, u32 parts);
+void pcache_log_precheck(struct pcache_log *log,
+			 const struct pcache_log_cursor *start,
+			 struct pcache_log_share *sh, u32 part);
 int pcache_log_walk(struct pcache_log *log, struct pcache_log_cursor *cur,
 		    pcache_replay_fn fn, void *ctx,
+		    const struct pcache_log_share *sh,
 		    struct pcache_replay_stats *st);
 int pcache_log_append(struct pcache_log *log,
 		      struct pcache_kset_onmedia *ks);

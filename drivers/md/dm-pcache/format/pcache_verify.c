@@ -609,6 +609,46 @@ static bool key_valid(const struct pcache_key_onmedia *o,
 	       (u64)k.sectors * 512 <= PCACHE_SEG_SIZE - k.seg_off;
 }
 
+/* The header fields that say where the kset ends: magic and key count. */
+static int kset_check_size(const struct pcache_kset_onmedia *ks, size_t avail,
+			   const char **reason)
+{
+	u32 count;
+
+	if (avail < sizeof(*ks) || le32_to_cpu(ks->magic) != PCACHE_MAGIC_KSET) {
+		*reason = "magic";
+		return -EUCLEAN;
+	}
+	count = le16_to_cpu(ks->count);
+	if (count > PCACHE_KSET_MAX_KEYS || pcache_kset_size(count) > avail) {
+		*reason = "key count";
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+/* The header fields that place the kset in the journal: sequence, link. */
+static int kset_check_place(const struct pcache_kset_onmedia *ks, u64 seq,
+			    const struct pcache_geometry *geo,
+			    const char **reason)
+{
+	u32 count = le16_to_cpu(ks->count);
+	u32 flags = le16_to_cpu(ks->flags);
+	u32 next = le32_to_cpu(ks->next_seg);
+
+	if (le64_to_cpu(ks->seq) != seq) {
+		*reason = "sequence";
+		return -EUCLEAN;
+	}
+	/* a link kset carries no keys: replay would skip them */
+	if (flags & ~PCACHE_KSET_LINK ||
+	    (flags & PCACHE_KSET_LINK && (count || next >= geo->seg_count))) {
+		*reason = "link";
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
 /**
  * pcache_kset_check() - validate a kset found in the journal
  * @ks: the kset (@avail bytes readable)
@@ -625,33 +665,20 @@ int pcache_kset_check(const struct pcache_kset_onmedia *ks, size_t avail,
 		      u64 seq, u32 seed, const struct pcache_geometry *geo,
 		      const char **reason)
 {
-	u32 count, flags, next, i;
+	u32 count, i;
+	int ret;
 
-	if (avail < sizeof(*ks) || le32_to_cpu(ks->magic) != PCACHE_MAGIC_KSET) {
-		*reason = "magic";
-		return -EUCLEAN;
-	}
+	ret = kset_check_size(ks, avail, reason);
+	if (ret)
+		return ret;
 	count = le16_to_cpu(ks->count);
-	if (count > PCACHE_KSET_MAX_KEYS || pcache_kset_size(count) > avail) {
-		*reason = "key count";
-		return -EUCLEAN;
-	}
 	if (le32_to_cpu(ks->crc) != kset_crc(ks, count, seed)) {
 		*reason = "crc";
 		return -EBADMSG;
 	}
-	if (le64_to_cpu(ks->seq) != seq) {
-		*reason = "sequence";
-		return -EUCLEAN;
-	}
-	flags = le16_to_cpu(ks->flags);
-	next = le32_to_cpu(ks->next_seg);
-	/* a link kset carries no keys: replay would skip them */
-	if (flags & ~PCACHE_KSET_LINK ||
-	    (flags & PCACHE_KSET_LINK && (count || next >= geo->seg_count))) {
-		*reason = "link";
-		return -EUCLEAN;
-	}
+	ret = kset_check_place(ks, seq, geo, reason);
+	if (ret)
+		return ret;
 	for (i = 0; i < count; i++) {
 		if (!key_valid(&ks->keys[i], geo)) {
 			*reason = "key out of bounds";
@@ -659,6 +686,30 @@ int pcache_kset_check(const struct pcache_kset_onmedia *ks, size_t avail,
 		}
 	}
 	return 0;
+}
+
+/**
+ * pcache_kset_check_header() - validate only what says where a kset ends
+ *				and where it belongs
+ * @ks: the kset header (@avail bytes from it to the end of its segment;
+ *	only the header needs to be readable)
+ * @avail: as for pcache_kset_check()
+ * @seq: the sequence number the kset must carry
+ * @geo: geometry, bounds for links
+ * @reason: set to the failing check on error
+ *
+ * For a kset whose bytes passed pcache_kset_check() already: it skips the
+ * checksum and the keys, and finds where the next kset is.
+ *
+ * Return: 0 or -EUCLEAN.
+ */
+int pcache_kset_check_header(const struct pcache_kset_onmedia *ks,
+			     size_t avail, u64 seq,
+			     const struct pcache_geometry *geo,
+			     const char **reason)
+{
+	return kset_check_size(ks, avail, reason) ?:
+	       kset_check_place(ks, seq, geo, reason);
 }
 
 /**

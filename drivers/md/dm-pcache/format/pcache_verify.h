@@ -176,6 +176,10 @@ void pcache_kset_seal(struct pcache_kset_onmedia *ks, u32 seed);
 int pcache_kset_check(const struct pcache_kset_onmedia *ks, size_t avail,
 		      u64 seq, u32 seed, const struct pcache_geometry *geo,
 		      const char **reason);
+int pcache_kset_check_header(const struct pcache_kset_onmedia *ks,
+			     size_t avail, u64 seq,
+			     const struct pcache_geometry *geo,
+			     const char **reason);
 
 u64 pcache_seg_info_offset(const struct pcache_geometry *geo, u32 seg,
 			   int slot);

@@ -1052,7 +1052,7 @@ static void replay_torn_test(struct kunit *test)
 	/* a replay helper's walk reads the same and changes nothing */
 	pcache_log_cursor_init(&f->log, &cur);
 	start = cur;
-	KUNIT_ASSERT_EQ(test, pcache_log_walk(&f->log, &cur, count_key, f, &st), 0);
+	KUNIT_ASSERT_EQ(test, pcache_log_walk(&f->log, &cur, count_key, f, NULL, &st), 0);
 	KUNIT_EXPECT_EQ(test, f->keys, 2);
 	KUNIT_EXPECT_STREQ(test, st.stop, "crc");
 	KUNIT_EXPECT_EQ(test, cur.seq, start.seq + 2);
@@ -1060,7 +1060,7 @@ static void replay_torn_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f->log.head.off, start.pos.off);
 	KUNIT_EXPECT_EQ(test, f->sa.used, 0);
 	f->keys = 0;
-	KUNIT_ASSERT_EQ(test, pcache_log_replay(&f->log, count_key, f, &st), 0);
+	KUNIT_ASSERT_EQ(test, pcache_log_replay(&f->log, count_key, f, NULL, &st), 0);
 	KUNIT_EXPECT_EQ(test, st.ksets, 2);
 	KUNIT_EXPECT_EQ(test, f->keys, 2);
 	KUNIT_EXPECT_STREQ(test, st.stop, "crc");
@@ -1071,9 +1071,97 @@ static void replay_torn_test(struct kunit *test)
 	append_one(test, f, 24);
 	log_fix_reload(f);
 	f->keys = 0;
-	KUNIT_ASSERT_EQ(test, pcache_log_replay(&f->log, count_key, f, &st), 0);
+	KUNIT_ASSERT_EQ(test, pcache_log_replay(&f->log, count_key, f, NULL, &st), 0);
 	KUNIT_EXPECT_EQ(test, f->keys, 3);
 	KUNIT_EXPECT_STREQ(test, st.stop, "magic");
+	pcache_segalloc_exit(&f->sa);
+	pcache_super_close(&f->super);
+	vfree(f->pm.base);
+}
+
+static u64 log_fix_head(struct log_fix *f)
+{
+	return f->super.geo.data_off +
+	       (u64)f->log.head.seg * PCACHE_SEG_SIZE + f->log.head.off;
+}
+
+static u64 walk_count(struct kunit *test, struct log_fix *f,
+		      const struct pcache_log_share *sh, const char **stop)
+{
+	struct pcache_log_cursor cur;
+	struct pcache_replay_stats st;
+
+	f->keys = 0;
+	pcache_log_cursor_init(&f->log, &cur);
+	KUNIT_EXPECT_EQ(test, pcache_log_walk(&f->log, &cur, count_key, f, sh,
+					      &st), 0);
+	*stop = st.stop;
+	return f->keys;
+}
+
+/* Walkers check each kset's checksum once among them, and stop alike */
+static void replay_share_test(struct kunit *test)
+{
+	struct log_fix *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	struct pcache_settings set = { .gc_percent = 70 };
+	struct pcache_log_share *sh = kunit_kzalloc(test, sizeof(*sh),
+						    GFP_KERNEL);
+	char err[PCACHE_SUPER_ERR_LEN];
+	struct pcache_log_cursor start;
+	u64 at[5];
+	const char *stop;
+	u8 *base;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	KUNIT_ASSERT_NOT_NULL(test, sh);
+	f->pm.size = 6 * PCACHE_SEG_SIZE;
+	f->pm.base = vzalloc(f->pm.size);
+	KUNIT_ASSERT_NOT_NULL(test, f->pm.base);
+	base = f->pm.base;
+	KUNIT_ASSERT_EQ(test, pcache_super_open(&f->super, "kunit", &f->pm,
+						&set, err), 0);
+	KUNIT_ASSERT_EQ(test, pcache_segalloc_init(&f->sa,
+						   f->super.geo.seg_count), 0);
+	pcache_log_init(&f->log, &f->pm, &f->super, &f->sa);
+	for (i = 0; i < 5; i++) {
+		append_one(test, f, 8 * i);
+		/* the first append places the journal */
+		at[i] = log_fix_head(f) - pcache_kset_size(1);
+	}
+	/* a key of kset 2 is torn: its checksum fails */
+	base[at[2] + 40] ^= 0x55;
+
+	log_fix_reload(f);
+	pcache_log_cursor_init(&f->log, &start);
+	pcache_log_share_init(sh, 2);
+	pcache_log_precheck(&f->log, &start, sh, 0);
+	pcache_log_precheck(&f->log, &start, sh, 1);
+	/* walker 0 vouches for kset 0 only; walker 1 read past 2 by headers */
+	KUNIT_EXPECT_EQ(test, sh->good_below[0], 1);
+	KUNIT_EXPECT_EQ(test, sh->good_below[1], 4);
+	/* a walk checks kset 2 itself and ends the journal there */
+	KUNIT_EXPECT_EQ(test, walk_count(test, f, sh, &stop), 2);
+	KUNIT_EXPECT_STREQ(test, stop, "crc");
+	KUNIT_EXPECT_EQ(test, walk_count(test, f, NULL, &stop), 2);
+
+	/* mended, then checked again: every kset is vouched for */
+	base[at[2] + 40] ^= 0x55;
+	pcache_log_share_init(sh, 2);
+	pcache_log_precheck(&f->log, &start, sh, 0);
+	pcache_log_precheck(&f->log, &start, sh, 1);
+	KUNIT_EXPECT_EQ(test, sh->good_below[0], 5);
+	KUNIT_EXPECT_EQ(test, sh->good_below[1], 4);
+	/* a kset vouched for is not checksummed again by the walk */
+	base[at[3] + 40] ^= 0x55;
+	KUNIT_EXPECT_EQ(test, walk_count(test, f, sh, &stop), 5);
+	KUNIT_EXPECT_STREQ(test, stop, "magic");
+	KUNIT_EXPECT_EQ(test, walk_count(test, f, NULL, &stop), 3);
+	KUNIT_EXPECT_STREQ(test, stop, "crc");
+	/* with one walker, the share is its own */
+	pcache_log_share_init(sh, 1);
+	pcache_log_precheck(&f->log, &start, sh, 0);
+	KUNIT_EXPECT_EQ(test, sh->good_below[0], 3);
 	pcache_segalloc_exit(&f->sa);
 	pcache_super_close(&f->super);
 	vfree(f->pm.base);
@@ -1107,6 +1195,7 @@ static struct kunit_case pcache_journal_cases[] = {
 	KUNIT_CASE(kset_check_test),
 	KUNIT_CASE(key_flags_test),
 	KUNIT_CASE(replay_torn_test),
+	KUNIT_CASE(replay_share_test),
 	{}
 };
 
