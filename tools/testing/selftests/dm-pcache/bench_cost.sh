@@ -26,6 +26,9 @@
 #   --runtime S    seconds per job (default 4, after 1 s of ramp)
 #   --perf DIR     also record a cpu-clock profile of the QD16x2 job of
 #                  every target and write perf report text files to DIR
+#   --rw MODE      randwrite (default), or randread: reads of the hot set,
+#                  which the prefill put in the cache (read hits), once our
+#                  writeback has copied it to the backing device
 
 set -uo pipefail
 
@@ -33,6 +36,7 @@ SLICE=0
 ROUNDS=1
 RUNTIME=4
 PERF_DIR=
+RW=randwrite
 BK=/dev/vda
 PMEM=/dev/pmem0
 NAME=cost
@@ -47,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--runtime) RUNTIME=$2; shift 2 ;;
 	--perf) PERF_DIR=$2; shift 2 ;;
+	--rw) RW=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -54,6 +59,7 @@ while [ $# -gt 0 ]; do
 done
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(ours)
+case $RW in randwrite|randread) ;; *) die "--rw: randwrite or randread" ;; esac
 [ -n "$PERF_DIR" ] && { mkdir -p "$PERF_DIR" || die "mkdir $PERF_DIR"; }
 
 export DM_DISABLE_UDEV=1
@@ -105,6 +111,10 @@ setup() {
 	fio --name=prefill --filename="$DEV" "${FIO[@]}" --rw=write --bs=1M \
 		--iodepth=4 --size=${HOT_MB}M --output=/dev/null ||
 		die "$t: prefill"
+	# as make bench does before its read jobs: writeback is done
+	if [ "$RW" = randread ] && [ "$t" != wc ]; then
+		dmsetup message $NAME 0 flush || die "$t: flush"
+	fi
 	sleep 3
 }
 
@@ -115,11 +125,11 @@ teardown() {
 	case $1 in wc) ;; *) rmmod dm-pcache || die "rmmod dm-pcache" ;; esac
 }
 
-# job LABEL JOBS QD [PERF_BASE]: one randwrite job, one result line
+# job LABEL JOBS QD [PERF_BASE]: one $RW job, one result line
 job() {
 	local label=$1 jobs=$2 qd=$3 base=${4:-} out=/tmp/cost.fio cmd
 
-	cmd=(fio --name=rw --filename="$DEV" "${FIO[@]}" --rw=randwrite --bs=4k
+	cmd=(fio --name=rw --filename="$DEV" "${FIO[@]}" --rw="$RW" --bs=4k
 		--iodepth="$qd" --numjobs="$jobs" "--size=${HOT_MB}M" --time_based
 		--runtime="$RUNTIME" --ramp_time=1 "--output=$out")
 	if [ -n "$base" ]; then
@@ -135,10 +145,12 @@ job() {
 	else
 		"${cmd[@]}" || die "$label: fio"
 	fi
-	# terse v3: field 49 write IOPS, 81 mean total write latency (us)
-	awk -F';' -v l="$label" -v j="$jobs" -v q="$qd" \
-		'{ printf "cost: %-40s jobs=%s qd=%-2s %9.0f IOPS %9.2f us\n",
-		   l, j, q, $49, $81 }' $out
+	# terse v3: fields 8 and 49 read and write IOPS, 40 and 81 their mean
+	# total latency (us)
+	awk -F';' -v l="$label" -v j="$jobs" -v q="$qd" -v r="$RW" \
+		'{ i = r == "randread" ? 8 : 49
+		   printf "cost: %-40s jobs=%s qd=%-2s %9.0f IOPS %9.2f us\n",
+		   l, j, q, $i, $(i + 32) }' $out
 }
 
 for ((r = 1; r <= ROUNDS; r++)); do
