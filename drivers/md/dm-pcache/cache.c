@@ -1124,20 +1124,22 @@ int pcache_read_copy(struct pcache_cache *c, struct bio *bio, u64 lba,
 /*
  * One walker of a replay.  Each walker reads the whole journal and inserts
  * the pieces that fall in its share of the subtrees (subtree i with
- * i % parts == part), so no two walkers touch one subtree.  Only the
- * caller's walker (@account) counts: key sequence, stale keys, dirty bytes
- * and the segments' writeback sequence.  The checksums of the ksets are
- * shared out among the walkers the same way (@sh).
+ * i % parts == part), so no two walkers touch one subtree.  A key is
+ * counted (sequence, staleness, dirty bytes, its segment's writeback
+ * sequence) by the walker of the subtree where it starts, and the counts
+ * are added up at the end.  The checksums of the ksets are shared out
+ * among the walkers the same way (@sh).
  */
 struct replay_ctx {
 	struct pcache_cache *c;
 	struct pcache_log_share *sh;
 	u64 skipped;
 	u64 dirty_seq;
+	u64 max_seq;
+	u64 dirty;
 	u64 live_dirty;
 	u32 part;
 	u32 parts;
-	bool account;
 };
 
 struct replay_helper {
@@ -1182,26 +1184,42 @@ static int replay_key(void *ctx, const struct pcache_key_info *key,
 	struct pcache_cache *c = rc->c;
 	struct pcache_key_info k = *key;
 	u64 end = k.lba + k.sectors;
+	u64 limit = (u64)c->idx.nr << PCACHE_STRIPE_SHIFT;
+	u32 stripe = pcache_index_tree(&c->idx, k.lba) - c->idx.trees;
+	bool own = stripe % rc->parts == rc->part;
 
-	if (rc->account && pcache_seq_after(k.seq, atomic64_read(&c->key_seq)))
-		atomic64_set(&c->key_seq, k.seq);
+	/* a key wholly inside another walker's stripe is that walker's */
+	if (!own && end <= min(pcache_stripe_end(k.lba), limit))
+		return 0;
+	if (own && pcache_seq_after(k.seq, rc->max_seq))
+		rc->max_seq = k.seq;
 	if (pcache_key_has_data(&k) &&
 	    k.gen != (u32)c->super->segs[k.seg].info.gen) {
-		rc->skipped++;
+		rc->skipped += own;
 		return 0;
 	}
-	if (end > (u64)c->idx.nr << PCACHE_STRIPE_SHIFT)
+	if (end > limit)
 		return -EUCLEAN;
 	if (k.flags & PCACHE_KEY_TOMBSTONE)
 		return split_at_stripes(c, k, replay_piece, rc);
 	/* ksets before the dirty tail were written back */
 	if (pcache_seq_after(rc->dirty_seq, kset_seq))
 		k.flags &= ~PCACHE_KEY_DIRTY;
-	else if (rc->account && (k.flags & PCACHE_KEY_DIRTY))
-		atomic64_add((u64)k.sectors << SECTOR_SHIFT, &c->dirty_bytes);
-	if (rc->account && pcache_key_has_data(&k))
+	else if (own && (k.flags & PCACHE_KEY_DIRTY))
+		rc->dirty += (u64)k.sectors << SECTOR_SHIFT;
+	if (own && pcache_key_has_data(&k))
 		atomic64_max(&c->segrt[k.seg].wb_seq, kset_seq + 1);
 	return split_at_stripes(c, k, replay_piece, rc);
+}
+
+/* Add a helper's counts to the caller's. */
+static void replay_merge(struct replay_ctx *rc, const struct replay_ctx *h)
+{
+	rc->skipped += h->skipped;
+	rc->dirty += h->dirty;
+	rc->live_dirty += h->live_dirty;
+	if (pcache_seq_after(h->max_seq, rc->max_seq))
+		rc->max_seq = h->max_seq;
 }
 
 /*
@@ -1275,7 +1293,6 @@ static struct replay_helper *start_helpers(struct replay_ctx *rc)
 	for (i = 0; i < parts - 1; i++) {
 		h[i].rc = *rc;
 		h[i].rc.part = i + 1;
-		h[i].rc.account = false;
 		h[i].cur = start;
 		INIT_WORK(&h[i].work, replay_helper_fn);
 		queue_work(c->wq, &h[i].work);
@@ -1304,7 +1321,7 @@ static int stop_helpers(struct replay_ctx *rc, struct replay_helper *h,
 			ret = -EIO;
 		}
 		ret = ret ?: h[i].ret;
-		rc->live_dirty += h[i].rc.live_dirty;
+		replay_merge(rc, &h[i].rc);
 	}
 	kfree(h);
 	kfree(rc->sh);
@@ -1328,8 +1345,7 @@ static void keep_unwritten(struct pcache_cache *c, u64 dirty_seq)
 static int replay_journal(struct pcache_cache *c)
 {
 	struct replay_ctx rc = { .c = c,
-				 .dirty_seq = c->super->pos.dirty_tail_seq,
-				 .account = true };
+				 .dirty_seq = c->super->pos.dirty_tail_seq };
 	struct pcache_replay_stats st;
 	struct pcache_log_cursor start;
 	struct replay_helper *h;
@@ -1350,6 +1366,8 @@ static int replay_journal(struct pcache_cache *c)
 			   st.ksets, ret);
 		return ret;
 	}
+	atomic64_set(&c->key_seq, rc.max_seq);
+	atomic64_add(rc.dirty, &c->dirty_bytes);
 	keep_unwritten(c, rc.dirty_seq);
 	pcache_info(c->name, "replayed %llu ksets, %llu keys (%llu stale), %llu KiB dirty in %lld ms (%u walkers); journal ends: %s",
 		    st.ksets, st.keys, rc.skipped, rc.live_dirty >> 10,
