@@ -68,6 +68,14 @@ echo "WRITER ENDED without a power cut"
 '
 
 passed=0 failed=0 durable=0 prev='' report='' rawsum=''
+
+# keep_log ROUND: the whole console of a failed boot outlives the run
+keep_log() {
+	local keep=$CACHE/run/torture-failed.$SEED.$1.log
+
+	tail -n 20 "$T/vm.log"
+	cp "$T/vm.log" "$keep" && echo "console of that boot: $keep"
+}
 for ((r = 0; r <= ROUNDS; r++)); do
 	next=
 	if [ $r -lt "$ROUNDS" ]; then
@@ -78,25 +86,37 @@ for ((r = 0; r <= ROUNDS; r++)); do
 		--backing-image "$T/backing.img" --backing-size 128M \
 		${next:+--kill-on '^KILLPOINT'} --timeout 900 --out "$T/out" \
 		-- bash -c "$GUEST" > "$T/vm.log" 2>&1
-	rc=$?
 	out=$T/out/output.log
+	wrote=0
+	grep -aq '^KILLPOINT\|WRITER ENDED' "$out" && wrote=1
+	bad=0
 	if [ -n "$prev" ]; then
 		if grep -aq '^ROUND PASSED' "$out"; then
 			passed=$((passed + 1))
 			grep -a '^check:' "$out"
 		else
-			failed=$((failed + 1))
+			bad=1
 			echo "round $r FAILED: seed/killpoint '$prev'" \
 			     "(reproduce: SEED=${prev%% *} ROUNDS=1 $0)"
 			grep -a -m 20 'ROUND FAILED\|^LOST\|^BAD\|^ORDER\|^order\|^check' "$out"
-			tail -n 20 "$T/vm.log"
 		fi
-	elif [ $rc -ne 0 ] && [ -n "$next" ] && ! grep -aq '^KILLPOINT' "$out"; then
-		echo "round $r: the writing boot failed"
-		tail -n 20 "$T/vm.log"
-		failed=$((failed + 1))
 	fi
-	[ -n "$next" ] || break
+	[ -n "$next" ] || { [ $bad = 0 ] || keep_log "$r"; failed=$((failed + bad)); break; }
+	if [ $wrote = 0 ]; then
+		# a boot that died before writing (say a guest panic) left
+		# nothing to check: the next boot writes afresh instead of
+		# failing every later round on this one's leftovers
+		echo "round $((r + 1)): the writing boot failed, nothing to check"
+		bad=1
+	fi
+	[ $bad = 0 ] || keep_log "$r"
+	failed=$((failed + bad))
+	if [ $wrote = 0 ]; then
+		prev=
+		report=
+		rawsum=
+		continue
+	fi
 	if grep -aq 'WRITER ENDED' "$out"; then
 		echo "round $((r + 1)): writer finished before the power cut"
 	fi
