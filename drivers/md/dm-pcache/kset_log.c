@@ -291,7 +291,8 @@ void pcache_log_precheck(struct pcache_log *log,
 	for (nr = 0; ; nr++) {
 		mine = nr % sh->parts == part;
 		avail = kset_avail(&cur.pos);
-		len = mine ? avail : sizeof(*ks);
+		/* a kset may end right at the end of the device */
+		len = mine ? avail : min(avail, sizeof(*ks));
 		if (pcache_pmem_read(log->pm, seg_addr(log, cur.pos.seg,
 						       cur.pos.off), ks, len))
 			break;

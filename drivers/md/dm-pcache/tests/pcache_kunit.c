@@ -1099,6 +1099,18 @@ static u64 walk_count(struct kunit *test, struct log_fix *f,
 	return f->keys;
 }
 
+/* Both walkers of two run their header pass; how far each vouches */
+static void precheck_two(struct kunit *test, struct log_fix *f,
+			 const struct pcache_log_cursor *start,
+			 struct pcache_log_share *sh, u64 good0, u64 good1)
+{
+	pcache_log_share_init(sh, 2);
+	pcache_log_precheck(&f->log, start, sh, 0);
+	pcache_log_precheck(&f->log, start, sh, 1);
+	KUNIT_EXPECT_EQ(test, sh->good_below[0], good0);
+	KUNIT_EXPECT_EQ(test, sh->good_below[1], good1);
+}
+
 /* Walkers check each kset's checksum once among them, and stop alike */
 static void replay_share_test(struct kunit *test)
 {
@@ -1134,12 +1146,8 @@ static void replay_share_test(struct kunit *test)
 
 	log_fix_reload(f);
 	pcache_log_cursor_init(&f->log, &start);
-	pcache_log_share_init(sh, 2);
-	pcache_log_precheck(&f->log, &start, sh, 0);
-	pcache_log_precheck(&f->log, &start, sh, 1);
 	/* walker 0 vouches for kset 0 only; walker 1 read past 2 by headers */
-	KUNIT_EXPECT_EQ(test, sh->good_below[0], 1);
-	KUNIT_EXPECT_EQ(test, sh->good_below[1], 4);
+	precheck_two(test, f, &start, sh, 1, 4);
 	/* a walk checks kset 2 itself and ends the journal there */
 	KUNIT_EXPECT_EQ(test, walk_count(test, f, sh, &stop), 2);
 	KUNIT_EXPECT_STREQ(test, stop, "crc");
@@ -1147,11 +1155,7 @@ static void replay_share_test(struct kunit *test)
 
 	/* mended, then checked again: every kset is vouched for */
 	base[at[2] + 40] ^= 0x55;
-	pcache_log_share_init(sh, 2);
-	pcache_log_precheck(&f->log, &start, sh, 0);
-	pcache_log_precheck(&f->log, &start, sh, 1);
-	KUNIT_EXPECT_EQ(test, sh->good_below[0], 5);
-	KUNIT_EXPECT_EQ(test, sh->good_below[1], 4);
+	precheck_two(test, f, &start, sh, 5, 4);
 	/* a kset vouched for is not checksummed again by the walk */
 	base[at[3] + 40] ^= 0x55;
 	KUNIT_EXPECT_EQ(test, walk_count(test, f, sh, &stop), 5);
@@ -1162,6 +1166,60 @@ static void replay_share_test(struct kunit *test)
 	pcache_log_share_init(sh, 1);
 	pcache_log_precheck(&f->log, &start, sh, 0);
 	KUNIT_EXPECT_EQ(test, sh->good_below[0], 3);
+	pcache_segalloc_exit(&f->sa);
+	pcache_super_close(&f->super);
+	vfree(f->pm.base);
+}
+
+/*
+ * A kset (valid or forged) that ends exactly where the last segment and
+ * the device end: the walkers' header pass must not read past it (a WARN
+ * from pcache_pmem_read(), which the suite's splat check fails on).
+ */
+static void replay_share_end_test(struct kunit *test)
+{
+	struct log_fix *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	struct pcache_settings set = { .gc_percent = 70 };
+	struct pcache_log_share *sh = kunit_kzalloc(test, sizeof(*sh),
+						    GFP_KERNEL);
+	struct pcache_kset_onmedia *ks = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	struct pcache_key_info k = { .lba = 8, .sectors = 8,
+				     .flags = PCACHE_KEY_DIRTY };
+	char err[PCACHE_SUPER_ERR_LEN];
+	struct pcache_log_cursor start;
+	const char *stop;
+	u32 last;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	KUNIT_ASSERT_NOT_NULL(test, sh);
+	KUNIT_ASSERT_NOT_NULL(test, ks);
+	f->pm.size = 6 * PCACHE_SEG_SIZE;
+	f->pm.base = vzalloc(f->pm.size);
+	KUNIT_ASSERT_NOT_NULL(test, f->pm.base);
+	KUNIT_ASSERT_EQ(test, pcache_super_open(&f->super, "kunit", &f->pm,
+						&set, err), 0);
+	last = f->super.geo.seg_count - 1;
+	KUNIT_ASSERT_EQ(test, f->super.geo.data_off +
+			(u64)(last + 1) * PCACHE_SEG_SIZE, f->pm.size);
+	KUNIT_ASSERT_EQ(test, pcache_segalloc_init(&f->sa,
+						   f->super.geo.seg_count), 0);
+	pcache_log_init(&f->log, &f->pm, &f->super, &f->sa);
+	start.pos.seg = last;
+	start.pos.off = PCACHE_SEG_SIZE - pcache_kset_size(1);
+	start.seq = 7;
+	ks->seq = cpu_to_le64(start.seq);
+	ks->count = cpu_to_le16(1);
+	pcache_key_encode(&ks->keys[0], &k);
+	pcache_kset_seal(ks, f->log.seed);
+	memcpy((u8 *)f->pm.base + f->super.geo.data_off +
+	       (u64)last * PCACHE_SEG_SIZE + start.pos.off, ks,
+	       pcache_kset_size(1));
+	f->log.head = start.pos;
+	f->log.next_seq = start.seq;
+
+	precheck_two(test, f, &start, sh, 1, 0);
+	KUNIT_EXPECT_EQ(test, walk_count(test, f, sh, &stop), 1);
+	KUNIT_EXPECT_STREQ(test, stop, "magic");
 	pcache_segalloc_exit(&f->sa);
 	pcache_super_close(&f->super);
 	vfree(f->pm.base);
@@ -1196,6 +1254,7 @@ static struct kunit_case pcache_journal_cases[] = {
 	KUNIT_CASE(key_flags_test),
 	KUNIT_CASE(replay_torn_test),
 	KUNIT_CASE(replay_share_test),
+	KUNIT_CASE(replay_share_end_test),
 	{}
 };
 
