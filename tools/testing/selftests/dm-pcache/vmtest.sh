@@ -300,6 +300,7 @@ watch_qemu() {
 # Any of these in the guest's kernel log fails the run.  A guest that
 # finds one before it runs anything reports EARLY_SPLAT and is booted again.
 EARLY_SPLAT=125
+EARLY_BOOTS=3
 SPLAT_RE='BUG:|WARNING:|Oops|Call Trace|Kernel panic|UBSAN:'
 SPLAT_RE+='|blocked for more than|hung task|INFO: possible|INFO: trying to register'
 SPLAT_RE+='|general protection fault|DEBUG_LOCKS_WARN_ON|kmemleak: [0-9]+ new suspected'
@@ -356,20 +357,24 @@ main() {
 	prepare_images
 	write_guest_env
 	run_qemu
-	# Under TCG a boot very rarely dies before init runs (console ends
-	# in early x86 setup): nothing of ours ran yet, so boot once more.
-	if [ "$KILLED" -eq 0 ] && [ ! -f "$WORK/init_started" ]; then
-		note "the guest died before init started; console log tail:"
-		tail -n 5 "$WORK/console.log" >&2
-		note "booting once more"
-		run_qemu
-	elif [ "$(cat "$WORK/status" 2> /dev/null)" = "$EARLY_SPLAT" ]; then
-		note "early-boot splat, before anything of ours ran:"
-		grep -E -A20 "$SPLAT_RE" "$WORK/dmesg.txt" | head -n 30 >&2
-		note "booting once more"
+	# Under TCG a boot rarely dies before init runs (console ends in
+	# early x86 setup) or trips over an early interrupt: nothing of ours
+	# ran yet, so boot again, up to EARLY_BOOTS times in all (twice in
+	# a row was seen in a long torture run).
+	for ((boot = 2; boot <= EARLY_BOOTS; boot++)); do
+		if [ "$KILLED" -eq 0 ] && [ ! -f "$WORK/init_started" ]; then
+			note "the guest died before init started; console log tail:"
+			tail -n 5 "$WORK/console.log" >&2
+		elif [ "$(cat "$WORK/status" 2> /dev/null)" = "$EARLY_SPLAT" ]; then
+			note "early-boot splat, before anything of ours ran:"
+			grep -E -A20 "$SPLAT_RE" "$WORK/dmesg.txt" | head -n 30 >&2
+		else
+			break
+		fi
+		note "booting again ($boot of $EARLY_BOOTS)"
 		rm -f "$WORK/init_started" "$WORK/status" "$WORK/dmesg.txt"
 		run_qemu
-	fi
+	done
 
 	if [ "$KILLED" -eq 2 ]; then
 		rc=124
