@@ -1133,11 +1133,11 @@ int pcache_read_copy(struct pcache_cache *c, struct bio *bio, u64 lba,
 struct replay_ctx {
 	struct pcache_cache *c;
 	struct pcache_log_share *sh;
-	u64 skipped;
-	u64 dirty_seq;
-	u64 max_seq;
-	u64 dirty;
-	u64 live_dirty;
+	u64 skipped;		/* stale keys counted */
+	u64 dirty_seq;		/* the dirty tail's kset sequence */
+	u64 max_seq;		/* newest key sequence counted */
+	u64 dirty;		/* bytes writeback must still walk past */
+	u64 live_dirty;		/* bytes of dirty keys left in the index */
 	u32 part;
 	u32 parts;
 };
