@@ -330,7 +330,7 @@ finish() {
 }
 
 main() {
-	local rc kenv
+	local rc kenv boot
 
 	CMD=()
 	parse_args "$@"
