@@ -1137,7 +1137,6 @@ struct replay_ctx {
 	u64 dirty_seq;		/* the dirty tail's kset sequence */
 	u64 max_seq;		/* newest key sequence counted */
 	u64 dirty;		/* bytes writeback must still walk past */
-	u64 live_dirty;		/* bytes of dirty keys left in the index */
 	u32 part;
 	u32 parts;
 };
@@ -1157,6 +1156,23 @@ static struct pcache_key *alloc_key(void *ctx)
 	return mempool_alloc(&c->idx.pool, GFP_KERNEL);
 }
 
+/*
+ * A segment that a replayed key points to is in use.  One that only keys
+ * overwritten later in the journal pointed to stays closed but unreferenced
+ * until GC frees it, with nothing to copy: cheaper than walking the whole
+ * index again after the replay to find the referenced ones.
+ */
+static void mark_used(struct pcache_cache *c, const struct pcache_key_info *k)
+{
+	struct pcache_seg_rt *rt = &c->segrt[k->seg];
+
+	if (!pcache_key_has_data(k) ||
+	    READ_ONCE(rt->state) == PCACHE_RT_CLOSED)
+		return;
+	pcache_segalloc_mark(&c->sa, k->seg);
+	WRITE_ONCE(rt->state, PCACHE_RT_CLOSED);
+}
+
 static int replay_piece(struct pcache_cache *c, struct pcache_key_info *k,
 			void *ctx)
 {
@@ -1171,9 +1187,11 @@ static int replay_piece(struct pcache_cache *c, struct pcache_key_info *k,
 	n->k = *k;
 	/* no I/O runs yet and no other walker has this subtree: may sleep */
 	ret = pcache_subtree_insert(t, n, alloc_key, c, &c->idx.pool, NULL);
-	if (ret != 1)
+	if (ret < 0)
 		return ret;
-	mempool_free(n, &c->idx.pool);
+	if (ret == 1)
+		mempool_free(n, &c->idx.pool);
+	mark_used(c, k);
 	return 0;
 }
 
@@ -1217,38 +1235,8 @@ static void replay_merge(struct replay_ctx *rc, const struct replay_ctx *h)
 {
 	rc->skipped += h->skipped;
 	rc->dirty += h->dirty;
-	rc->live_dirty += h->live_dirty;
 	if (pcache_seq_after(h->max_seq, rc->max_seq))
 		rc->max_seq = h->max_seq;
-}
-
-/*
- * Mark the data segments that the keys of this walker's subtrees point to,
- * and sum what is dirty in them.  A segment another walker marked already
- * shows as closed: one lock round per segment, not per key.
- */
-static void account_share(struct replay_ctx *rc)
-{
-	struct pcache_cache *c = rc->c;
-	struct pcache_key *e;
-	struct rb_node *n;
-	u64 dirty = 0;
-	u32 i;
-
-	for (i = rc->part; i < c->idx.nr; i += rc->parts) {
-		for (n = rb_first(&c->idx.trees[i].root); n; n = rb_next(n)) {
-			e = rb_entry(n, struct pcache_key, node);
-			if (e->k.flags & PCACHE_KEY_DIRTY)
-				dirty += e->k.sectors;
-			if (!pcache_key_has_data(&e->k) ||
-			    READ_ONCE(c->segrt[e->k.seg].state) ==
-			    PCACHE_RT_CLOSED)
-				continue;
-			pcache_segalloc_mark(&c->sa, e->k.seg);
-			WRITE_ONCE(c->segrt[e->k.seg].state, PCACHE_RT_CLOSED);
-		}
-	}
-	rc->live_dirty = dirty << SECTOR_SHIFT;
 }
 
 static void replay_helper_fn(struct work_struct *w)
@@ -1259,8 +1247,6 @@ static void replay_helper_fn(struct work_struct *w)
 	pcache_log_precheck(log, &h->cur, h->rc.sh, h->rc.part);
 	h->ret = pcache_log_walk(log, &h->cur, replay_key, &h->rc, h->rc.sh,
 				 &h->st);
-	if (!h->ret)
-		account_share(&h->rc);
 }
 
 /*
@@ -1358,8 +1344,6 @@ static int replay_journal(struct pcache_cache *c)
 		pcache_log_precheck(&c->log, &start, rc.sh, 0);
 	}
 	ret = pcache_log_replay(&c->log, replay_key, &rc, rc.sh, &st);
-	if (!ret)
-		account_share(&rc);
 	ret = stop_helpers(&rc, h, ret);
 	if (ret) {
 		pcache_err(c->name, "journal replay failed after %llu ksets: %d",
@@ -1370,7 +1354,7 @@ static int replay_journal(struct pcache_cache *c)
 	atomic64_add(rc.dirty, &c->dirty_bytes);
 	keep_unwritten(c, rc.dirty_seq);
 	pcache_info(c->name, "replayed %llu ksets, %llu keys (%llu stale), %llu KiB dirty in %lld ms (%u walkers); journal ends: %s",
-		    st.ksets, st.keys, rc.skipped, rc.live_dirty >> 10,
+		    st.ksets, st.keys, rc.skipped, rc.dirty >> 10,
 		    ktime_ms_delta(ktime_get(), t0), rc.parts, st.stop);
 	return 0;
 }
