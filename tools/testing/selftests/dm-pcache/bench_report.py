@@ -199,7 +199,9 @@ def replay_record(out, t, sfx=""):
             # the median of the creates that replayed the same journal
             "replay_ms": med(runs),
             "replay_ms_runs": runs,
-            "create_empty_ms": int(d["create_empty_ns"]) / 1e6,
+            # the median of the format and the empty creates after it
+            "create_empty_ms": med([int(v) / 1e6 for v in [d["create_empty_ns"]] +
+                                    again.get("create_empty_again_ns", [])]),
             "fill_s": int(d["fill_ns"]) / 1e9,
             "status_filled": d.get("status_filled"),
             "status_replayed": d.get("status_replayed"),
@@ -781,7 +783,9 @@ def main():
                "A fresh cache takes N non-adjacent 4 KiB random writes, is "
                "removed and created again: `replay ms` is the median of "
                "that `dmsetup create` and of the ones after it (each right "
-               "after a remove) that replay the same journal. "
+               "after a remove) that replay the same journal; 'empty create "
+               "ms' the median of the create that formats the cache and of "
+               "the empty creates after it. "
                "DRAM per extent = (growth of slab + vmalloc + percpu over the "
                "`dmsetup create` that replays N extents - growth over the one "
                "that creates an empty cache) / N, caches dropped before each "
