@@ -1160,7 +1160,8 @@ static struct pcache_key *alloc_key(void *ctx)
  * A segment that a replayed key points to is in use.  One that only keys
  * overwritten later in the journal pointed to stays closed but unreferenced
  * until GC frees it, with nothing to copy: cheaper than walking the whole
- * index again after the replay to find the referenced ones.
+ * index again after the replay to find the referenced ones.  Two walkers
+ * may both mark one segment; marking is idempotent.
  */
 static void mark_used(struct pcache_cache *c, const struct pcache_key_info *k)
 {
