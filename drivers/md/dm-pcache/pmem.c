@@ -196,6 +196,41 @@ static int crash_crashed_get(void *data, u64 *val)
 DEFINE_DEBUGFS_ATTRIBUTE(crash_crashed_fops, crash_crashed_get, NULL,
 			 "%llu\n");
 
+/*
+ * Simulated media errors.  QEMU's emulated NVDIMM never raises a machine
+ * check, so without this the tests could not reach the paths that handle
+ * one.  Reads overlapping [poison_start, poison_start + poison_len) of the
+ * cache device fail as copy_mc_to_kernel() fails on poisoned memory.
+ */
+static struct {
+	u64 start;
+	atomic64_t len;
+} poison;
+
+static bool poisoned(u64 off, size_t len)
+{
+	u64 start = READ_ONCE(poison.start);
+	u64 plen = atomic64_read(&poison.len);
+
+	if (!plen || off >= start + plen || start >= off + len)
+		return false;
+	return true;
+}
+
+static int poison_len_get(void *data, u64 *val)
+{
+	*val = atomic64_read(&poison.len);
+	return 0;
+}
+
+static int poison_len_set(void *data, u64 val)
+{
+	atomic64_set(&poison.len, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(poison_len_fops, poison_len_get, poison_len_set,
+			 "%llu\n");
+
 /**
  * pcache_pmem_debug_init() - create /sys/kernel/debug/dm-pcache/
  */
@@ -209,6 +244,9 @@ void pcache_pmem_debug_init(void)
 	debugfs_create_file_unsafe("crashed", 0400, crash.dir, NULL,
 				   &crash_crashed_fops);
 	debugfs_create_bool("tear", 0600, crash.dir, &crash.tear);
+	debugfs_create_u64("poison_start", 0600, crash.dir, &poison.start);
+	debugfs_create_file_unsafe("poison_len", 0600, crash.dir, NULL,
+				   &poison_len_fops);
 }
 
 /**
@@ -228,6 +266,11 @@ static inline bool crash_store(struct pcache_pmem *pm, u64 off,
 {
 	return false;
 }
+
+static inline bool poisoned(u64 off, size_t len)
+{
+	return false;
+}
 #endif
 
 /**
@@ -244,7 +287,7 @@ int pcache_pmem_read(const struct pcache_pmem *pm, u64 off, void *dst,
 {
 	if (WARN_ON_ONCE(off > pm->size || len > pm->size - off))
 		return -EIO;
-	if (copy_mc_to_kernel(dst, pm->base + off, len))
+	if (poisoned(off, len) || copy_mc_to_kernel(dst, pm->base + off, len))
 		return -EIO;
 	return 0;
 }
