@@ -143,6 +143,22 @@ status_field() {
 	dmsetup status "$1" | awk -v n="$2" '{print $(n + 3)}'
 }
 
+# backing_table DEV MODE: a table over all of DEV, passing I/O through
+# (MODE linear) or failing all of it (MODE error)
+backing_table() {
+	if [ "$2" = linear ]; then
+		echo "0 $(dev_sectors "$1") linear $1 0"
+	else
+		echo "0 $(dev_sectors "$1") error"
+	fi
+}
+
+# switch_backing NAME DEV MODE: give the dm device NAME that table, live
+switch_backing() {
+	dmsetup reload "$1" --table "$(backing_table "$2" "$3")" &&
+		dmsetup suspend "$1" && dmsetup resume "$1"
+}
+
 # Make a device blank (formattable) by zeroing its first 8 KiB.
 blank() {
 	dd if=/dev/zero of="$1" bs=4096 count=2 oflag=direct status=none

@@ -14,7 +14,6 @@ trap dm_cleanup EXIT
 ktap_print_header
 ktap_set_plan 9
 
-SECT=$(dev_sectors "$BACKING")
 DEV=/dev/mapper/pcf3
 fio_job() { # NAME OFFSET [fio args]
 	local name=$1 off=$2
@@ -25,24 +24,13 @@ fio_job() { # NAME OFFSET [fio args]
 		--verify=crc32c --verify_state_save=0 --eta=never \
 		--output=/tmp/wb03.out "$@"
 }
-backing_table() { # linear | error
-	if [ "$1" = linear ]; then
-		echo "0 $SECT linear $BACKING 0"
-	else
-		echo "0 $SECT error"
-	fi
-}
-switch_backing() {
-	dmsetup reload bk --table "$(backing_table "$1")" &&
-		dmsetup suspend bk && dmsetup resume bk
-}
 
 blank "$PMEM"
 zero_head "$BACKING" 64
-dmsetup create bk --table "$(backing_table linear)"
+dmsetup create bk --table "$(backing_table "$BACKING" linear)"
 pcache_create pcf3 "$PMEM" /dev/mapper/bk
 dmesg_mark
-switch_backing error
+switch_backing bk "$BACKING" error
 fio_job a 0 --filename=$DEV --do_verify=0
 sleep 3
 check "status shows writeback failing" test "$(status_field pcf3 25)" = failing
@@ -55,7 +43,7 @@ fio_job b 32M --filename=$DEV
 check "writes are absorbed while the backing device fails" test $? -eq 0
 n=$(dmesg_since | grep -c 'writeback to the backing device failed')
 check "the failure is logged once per episode ($n)" test "$n" -eq 1
-switch_backing linear
+switch_backing bk "$BACKING" linear
 check "flush message succeeds after recovery" dmsetup message pcf3 0 flush
 check "recovery is logged" sh -c "dmesg | grep -q 'writeback to the backing device works again'"
 dmsetup remove pcf3
