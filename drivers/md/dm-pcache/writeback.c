@@ -129,7 +129,10 @@ static int zero_run(struct pcache_wb *wb, const struct pcache_key_info *k,
 	return ret == -EOPNOTSUPP ? 0 : ret;
 }
 
-/* Write sectors [@start, @end) of key @k from pmem to the backing device. */
+/*
+ * Write sectors [@start, @end) of key @k from pmem to the backing device.
+ * Return: 0, -EHWPOISON if pmem could not be read, or a writeback error.
+ */
 static int write_run(struct pcache_wb *wb, const struct pcache_key_info *k,
 		     u64 start, u64 end)
 {
@@ -155,12 +158,8 @@ static int write_run(struct pcache_wb *wb, const struct pcache_key_info *k,
 		}
 		bytes = min_t(u64, (end - start) << SECTOR_SHIFT,
 			      (u64)(PCACHE_WB_PAGES - wb->used) * PAGE_SIZE);
-		ret = submit_chunk(wb, start, addr, bytes);
-		if (ret) {
-			pcache_err_limit(wb->c->name, "media error in dirty cached sectors %llu+%llu: cannot write them back",
-					 start, end - start);
-			return 0;
-		}
+		if (submit_chunk(wb, start, addr, bytes))
+			return -EHWPOISON;
 		start += bytes >> SECTOR_SHIFT;
 		addr += bytes;
 	}
@@ -182,11 +181,23 @@ static bool key_dirty(struct pcache_cache *c, const struct pcache_key_info *k)
 }
 
 /*
- * Write back the parts of @k that the index still wants on the backing.
- * Data that fails its CRC is not written: the key loses its dirty flag
- * here only, so the index keeps it dirty and reads of it keep failing
- * instead of returning the older data of the backing device.
+ * Data of @k that cannot be read back intact is never written: the key
+ * loses its dirty flag here only, so the index keeps it dirty and reads of
+ * it keep failing instead of returning the older data of the backing
+ * device.  The rest of the kset is written back as usual.
  */
+static void lose_key(struct pcache_wb *wb, struct pcache_key_info *k,
+		     const char *what)
+{
+	pcache_err_limit(wb->c->name, "%s in dirty cached sectors %llu+%u: not written back, data lost",
+			 what, k->lba, k->sectors);
+	k->flags &= ~PCACHE_KEY_DIRTY;
+	atomic64_sub(min_t(u64, (u64)k->sectors << SECTOR_SHIFT,
+			   atomic64_read(&wb->c->dirty_bytes)),
+		     &wb->c->dirty_bytes);
+}
+
+/* Write back the parts of @k that the index still wants on the backing. */
 static int write_key(struct pcache_wb *wb, struct pcache_key_info *k)
 {
 	struct pcache_subtree *t = pcache_index_tree(&wb->c->idx, k->lba);
@@ -200,13 +211,7 @@ static int write_key(struct pcache_wb *wb, struct pcache_key_info *k)
 	/* never spread corrupted data to the backing device */
 	ret = pcache_key_verify(wb->c, k);
 	if (ret) {
-		pcache_err_limit(wb->c->name, "%s in dirty cached sectors %llu+%u: not written back, data lost",
-				 ret == -EIO ? "media error" : "CRC mismatch",
-				 k->lba, k->sectors);
-		k->flags &= ~PCACHE_KEY_DIRTY;
-		atomic64_sub(min_t(u64, (u64)k->sectors << SECTOR_SHIFT,
-				   atomic64_read(&wb->c->dirty_bytes)),
-			     &wb->c->dirty_bytes);
+		lose_key(wb, k, ret == -EIO ? "media error" : "CRC mismatch");
 		return 0;
 	}
 	while (from < kend) {
@@ -221,6 +226,11 @@ static int write_key(struct pcache_wb *wb, struct pcache_key_info *k)
 			ret = write_run(wb, k, start, end);
 		else
 			ret = zero_run(wb, k, start, end);
+		if (ret == -EHWPOISON) {
+			this_cpu_inc(wb->c->stats->media_errors);
+			lose_key(wb, k, "media error");
+			return 0;
+		}
 		if (ret)
 			return ret;
 		wb->kset_bytes += (end - start) << SECTOR_SHIFT;
