@@ -18,8 +18,16 @@ static int img_size(int fd, u64 *size)
 
 	if (fstat(fd, &st))
 		return -errno;
-	if (S_ISBLK(st.st_mode))
+	if (S_ISBLK(st.st_mode)) {
+		/*
+		 * The target writes the cache device through DAX, past this
+		 * device's page cache: pages an earlier reader left there
+		 * would show what the device held back then.  Best effort,
+		 * it needs CAP_SYS_ADMIN.
+		 */
+		ioctl(fd, BLKFLSBUF, 0);
 		return ioctl(fd, BLKGETSIZE64, size) ? -errno : 0;
+	}
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
 	*size = st.st_size;

@@ -34,8 +34,6 @@ T=$(mktemp -d)
 poison() {
 	local addr
 
-	# the kernel writes through DAX: drop what an earlier dump cached
-	blockdev --flushbufs "$PMEM"
 	addr=$("$TOOLS/pcache_dump" --json --keys "$PMEM" | python3 -c '
 import json, sys
 d, lba, best = json.load(sys.stdin), int(sys.argv[1]), None
@@ -134,7 +132,6 @@ cmp -s "$T/r" "$T/C.4k" && dd if=/dev/mapper/bk4 of="$T/r" bs=4k count=1 \
 check "the backing device holds the written-back data" test $? -eq 0
 
 # A media error in the journal fails the load; nothing is overwritten.
-blockdev --flushbufs "$PMEM"
 "$TOOLS/pcache_dump" --json "$PMEM" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
