@@ -37,6 +37,7 @@ static void batch_reset(struct pcache_wb *wb)
 	batch_begin(wb);
 	wb->issued = false;
 	wb->kset_bytes = 0;
+	wb->lost_bytes = 0;
 }
 
 static int batch_wait(struct pcache_wb *wb)
@@ -181,10 +182,12 @@ static bool key_dirty(struct pcache_cache *c, const struct pcache_key_info *k)
 }
 
 /*
- * Data of @k that cannot be read back intact is never written: the key
- * loses its dirty flag here only, so the index keeps it dirty and reads of
- * it keep failing instead of returning the older data of the backing
- * device.  The rest of the kset is written back as usual.
+ * Data of @k that cannot be read back intact is not written (what went
+ * before the bad part may have been): the key loses its dirty flag here
+ * only, so the index keeps it dirty and reads of it keep failing instead
+ * of returning the older data of the backing device.  The rest of the
+ * kset is written back as usual; its bytes leave dirty_bytes only if the
+ * kset succeeds, since a failed kset is retried and meets the key again.
  */
 static void lose_key(struct pcache_wb *wb, struct pcache_key_info *k,
 		     const char *what)
@@ -192,9 +195,7 @@ static void lose_key(struct pcache_wb *wb, struct pcache_key_info *k,
 	pcache_err_limit(wb->c->name, "%s in dirty cached sectors %llu+%u: not written back, data lost",
 			 what, k->lba, k->sectors);
 	k->flags &= ~PCACHE_KEY_DIRTY;
-	atomic64_sub(min_t(u64, (u64)k->sectors << SECTOR_SHIFT,
-			   atomic64_read(&wb->c->dirty_bytes)),
-		     &wb->c->dirty_bytes);
+	wb->lost_bytes += (u64)k->sectors << SECTOR_SHIFT;
 }
 
 /* Write back the parts of @k that the index still wants on the backing. */
@@ -273,7 +274,7 @@ static void mark_clean(struct pcache_wb *wb, u32 n)
 	struct pcache_cache *c = wb->c;
 	struct pcache_key_info *k;
 	struct pcache_subtree *t;
-	u64 bytes = 0;
+	u64 bytes = wb->lost_bytes;
 	u32 i;
 
 	for (i = 0; i < n; i++) {

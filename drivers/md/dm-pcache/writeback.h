@@ -83,6 +83,7 @@ static inline bool pcache_wb_hold(u64 dirty, u64 capacity, u32 percent,
  * @lba: first sectors of the ranges in flight
  * @end: their ends
  * @kset_bytes: bytes of the kset being written back
+ * @lost_bytes: bytes of its dirty keys that could not be read back intact
  * @written: bytes written back (and flushed)
  * @errors: failed writeback attempts
  * @reclaimed: segments GC gave back
@@ -123,6 +124,7 @@ struct pcache_wb {
 	u64 lba[PCACHE_WB_RUNS];
 	u64 end[PCACHE_WB_RUNS];
 	u64 kset_bytes;
+	u64 lost_bytes;
 	u64 written;
 	u64 errors;
 	u64 reclaimed;

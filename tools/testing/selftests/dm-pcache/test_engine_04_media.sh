@@ -14,7 +14,8 @@
 require_guest
 DBG=/sys/kernel/debug/dm-pcache
 TOOLS=$(cd "$COMMON_DIR/../../../dm-pcache" && pwd)
-trap 'dm_cleanup; echo 0 > $DBG/poison_len 2>/dev/null' EXIT
+T=$(mktemp -d)
+trap 'echo 0 > $DBG/poison_len 2>/dev/null; dm_cleanup; rm -rf "$T"' EXIT
 ktap_print_header
 if [ ! -e $DBG/poison_len ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
@@ -24,41 +25,40 @@ if [ ! -x "$TOOLS/pcache_dump" ]; then
 	ktap_skip_all "$TOOLS/pcache_dump not built (make tools on the host)"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 12
+ktap_set_plan 14
 
 DEV=/dev/mapper/pcm
-T=$(mktemp -d)
 
-
-# poison LBA BYTES: make the newest cached copy of sector LBA unreadable
-poison() {
-	local addr
-
-	addr=$("$TOOLS/pcache_dump" --json --keys "$PMEM" | python3 -c '
+# where LBA: byte offset in the cache device of the newest journaled copy
+# of sector LBA ("tail" for the kset at the key tail); fails if none
+where() {
+	"$TOOLS/pcache_dump" --json --keys "$PMEM" | python3 -c '
 import json, sys
-d, lba, best = json.load(sys.stdin), int(sys.argv[1]), None
-def walk(o):
-    global best
-    if isinstance(o, dict):
-        if "seg" in o and "lba" in o and o["lba"] == lba and not o["stale"]:
-            if best is None or o["seq"] > best["seq"]:
-                best = o
-        for v in o.values():
-            walk(v)
-    elif isinstance(o, list):
-        for v in o:
-            walk(v)
-def geo(o):
-    if isinstance(o, dict):
-        if "data_off" in o:
-            return o["data_off"]
-        for v in o.values():
-            r = geo(v)
-            if r is not None:
-                return r
-walk(d)
-print(geo(d) + best["seg"] * (16 << 20) + best["seg_off"])
-' "$1")
+d, what = json.load(sys.stdin), sys.argv[1]
+sb = d["superblock"]
+def addr(seg, off):
+    print(sb["data_off"] + seg * sb["seg_size"] + off)
+if what == "tail":
+    addr(*map(int, d["positions"]["key_tail"]["pos"].split(":")))
+    sys.exit(0)
+keys = [k for k in d.get("keys", [])
+        if "seg" in k and k["lba"] == int(what) and not k["stale"]]
+if not keys:
+    sys.exit(1)
+k = max(keys, key=lambda k: k["seq"])
+addr(k["seg"], k["seg_off"])' "$1"
+}
+
+# poison LBA BYTES: make the newest cached copy of sector LBA unreadable,
+# once its key is in the journal (a kset is sealed within a second)
+poison() {
+	local i addr
+
+	for ((i = 0; i < 50; i++)); do
+		addr=$(where "$1") && break
+		sleep 0.2
+	done
+	[ -n "$addr" ] || { ktap_print_msg "no journaled key for sector $1"; return 1; }
 	echo "$addr" > $DBG/poison_start && echo "$2" > $DBG/poison_len
 }
 
@@ -78,6 +78,7 @@ pattern() {
 pattern A
 pattern B
 pattern C
+pattern D
 
 blank "$PMEM"
 zero_head "$BACKING" 64
@@ -99,20 +100,34 @@ echo 0 > $DBG/poison_len
 
 # Dirty data: the backing device fails, so it stays dirty.
 switch_backing bk4 "$BACKING" error
-put "$T/B" 8192
-sleep 2		# the kset is sealed within a second
+# B and D from one task on one CPU: the same open kset, so that writeback
+# retries the unreadable B with D, whose write fails
+taskset -c 0 python3 -c '
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
+buf = mmap.mmap(-1, 65536)
+for path, sector in ((sys.argv[2], 8192), (sys.argv[3], 16384)):
+    buf.seek(0)
+    buf.write(open(path, "rb").read())
+    os.pwrite(fd, buf, sector * 512)
+os.close(fd)' $DEV "$T/B" "$T/D"
 poison 8192 4096
 get 8192 "$T/r"
 check "a media error in dirty data fails the read" test $? -ne 0
-check "the lost dirty data is logged" sh -c \
-	"dmesg | grep -q 'media error in dirty cached sectors 8192+128: data lost'"
+dmesg_since | grep -q 'media error in dirty cached sectors 8192+128: data lost'
+check "the lost dirty data is logged" test $? -eq 0
+# writeback, retrying the failed kset, meets the unreadable key each time
+sleep 3
+check "dirty_bytes counts it until its kset is written back" \
+	test "$(status_field pcm 21)" -eq $((2 * 65536))
 
 # Writeback meets the same error: it writes the rest and goes on.
 switch_backing bk4 "$BACKING" linear
 check "flush succeeds past the unreadable dirty data" \
 	dmsetup message pcm 0 flush
-check "writeback logs the data it could not write" sh -c \
-	"dmesg | grep -q 'media error in dirty cached sectors 8192+128: not written back'"
+dmesg_since | grep -q 'media error in dirty cached sectors 8192+128: not written back'
+check "writeback logs the data it could not write" test $? -eq 0
+check "and counts nothing dirty afterwards" test "$(status_field pcm 21)" -eq 0
 get 8192 "$T/r"
 check "the read still fails after writeback passed it" test $? -ne 0
 get $((8192 + 64)) "$T/r"
@@ -128,15 +143,13 @@ dmsetup remove pcm
 dd if=/dev/mapper/bk4 of="$T/r" bs=4k skip=1024 count=1 iflag=direct \
 	status=none
 cmp -s "$T/r" "$T/C.4k" && dd if=/dev/mapper/bk4 of="$T/r" bs=4k count=1 \
-	iflag=direct status=none && cmp -s "$T/r" "$T/A.4k"
+	iflag=direct status=none && cmp -s "$T/r" "$T/A.4k" &&
+	dd if=/dev/mapper/bk4 of="$T/r" bs=4k skip=2048 count=1 \
+	iflag=direct status=none && cmp -s "$T/r" "$T/D.4k"
 check "the backing device holds the written-back data" test $? -eq 0
 
 # A media error in the journal fails the load; nothing is overwritten.
-"$TOOLS/pcache_dump" --json "$PMEM" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-seg, off = map(int, d["positions"]["key_tail"]["pos"].split(":"))
-print(d["superblock"]["data_off"] + seg * (16 << 20) + off)' > $DBG/poison_start
+where tail > $DBG/poison_start
 echo 4096 > $DBG/poison_len
 dmesg_mark
 ! pcache_create pcm "$PMEM" /dev/mapper/bk4 2> /dev/null &&
@@ -146,5 +159,4 @@ echo 0 > $DBG/poison_len
 pcache_create pcm "$PMEM" /dev/mapper/bk4 && get 8192 "$T/r" &&
 	cmp -s "$T/r" "$T/C.4k" && get 0 "$T/r" && cmp -s "$T/r" "$T/A.4k"
 check "once the error is gone the cache loads with its data" test $? -eq 0
-rm -rf "$T"
 ktap_finished
