@@ -201,6 +201,7 @@ DEFINE_DEBUGFS_ATTRIBUTE(crash_crashed_fops, crash_crashed_get, NULL,
  * check, so without this the tests could not reach the paths that handle
  * one.  Reads overlapping [poison_start, poison_start + poison_len) of the
  * cache device fail as copy_mc_to_kernel() fails on poisoned memory.
+ * Global, like the crash points; a test writes poison_len last.
  */
 static struct {
 	u64 start;
@@ -212,9 +213,9 @@ static bool poisoned(u64 off, size_t len)
 	u64 start = READ_ONCE(poison.start);
 	u64 plen = atomic64_read(&poison.len);
 
-	if (!plen || off >= start + plen || start >= off + len)
-		return false;
-	return true;
+	/* the two ranges overlap; written so that no sum can wrap */
+	return plen && len && (off >= start ? off - start < plen :
+					      start - off < len);
 }
 
 static int poison_len_get(void *data, u64 *val)
