@@ -22,8 +22,8 @@ static int img_size(int fd, u64 *size)
 		/*
 		 * The target writes the cache device through DAX, past this
 		 * device's page cache: pages an earlier reader left there
-		 * would show what the device held back then.  Dropping the
-		 * clean ones needs no privilege and syncs nothing.
+		 * would show what the device held back then.  Dropping them
+		 * needs no privilege; readers leave no dirty pages to write.
 		 */
 		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 		return ioctl(fd, BLKGETSIZE64, size) ? -errno : 0;
