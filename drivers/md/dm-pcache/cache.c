@@ -1447,7 +1447,7 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 	ret = pcache_segalloc_init(&c->sa, super->geo.seg_count);
 	if (ret)
 		return ret;
-	ret = pcache_index_init(&c->idx, sectors, kc);
+	ret = pcache_index_init(&c->idx, sectors, super->geo.seg_count, kc);
 	if (ret)
 		goto out_sa;
 	ret = init_srcu_struct(&c->srcu);

@@ -2,7 +2,9 @@
 /*
  * The striped key index.  See index.h.
  */
+#include <linux/atomic.h>
 #include <linux/blk_types.h>
+#include <linux/bug.h>
 #include <linux/slab.h>
 
 #include "index.h"
@@ -65,6 +67,24 @@ static u64 key_end(const struct pcache_key_info *k)
 	return k->lba + k->sectors;
 }
 
+/*
+ * Every key with data that enters the tree takes a reference on its
+ * segment and every one that leaves drops it, all under the subtree's lock;
+ * a key whose data moves trades one for the other.  A segment nothing
+ * references can be reclaimed once nothing else pins it (see writeback.c).
+ */
+static void ref_get(struct pcache_subtree *t, const struct pcache_key_info *k)
+{
+	if (t->refs && pcache_key_has_data(k))
+		atomic_inc(&t->refs[k->seg]);
+}
+
+static void ref_put(struct pcache_subtree *t, const struct pcache_key_info *k)
+{
+	if (t->refs && pcache_key_has_data(k))
+		WARN_ON_ONCE(atomic_dec_return(&t->refs[k->seg]) < 0);
+}
+
 static void tree_link(struct pcache_subtree *t, struct pcache_key *n)
 {
 	struct rb_node **p = &t->root.rb_node, *parent = NULL;
@@ -78,6 +98,7 @@ static void tree_link(struct pcache_subtree *t, struct pcache_key *n)
 	}
 	rb_link_node(&n->node, parent, p);
 	rb_insert_color(&n->node, &t->root);
+	ref_get(t, &n->k);
 }
 
 /* Where a key starting at the sector looked up would be linked. */
@@ -150,6 +171,7 @@ static int make_room(struct pcache_subtree *t, struct pcache_key *n,
 					key_end(&n->k))) {
 	case PCACHE_OV_INSIDE:
 		rb_erase(&e->node, &t->root);
+		ref_put(t, &e->k);
 		mempool_free(e, pool);
 		break;
 	case PCACHE_OV_HEAD:
@@ -179,13 +201,16 @@ static int make_room(struct pcache_subtree *t, struct pcache_key *n,
  * place, with no allocation, no free and no rebalancing.  Keys never
  * overlap, so nothing else is affected.
  */
-static bool overwrite_same(struct pcache_key *e, const struct pcache_key *n)
+static bool overwrite_same(struct pcache_subtree *t, struct pcache_key *e,
+			   const struct pcache_key *n)
 {
 	if (e->k.lba != n->k.lba || e->k.sectors != n->k.sectors ||
 	    pcache_seq_after(e->k.seq, n->k.seq) ||
 	    (n->k.flags & PCACHE_KEY_TOMBSTONE))
 		return false;
+	ref_put(t, &e->k);
 	e->k = n->k;
+	ref_get(t, &e->k);
 	return true;
 }
 
@@ -220,7 +245,7 @@ int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
 	e = node ? rb_entry(node, struct pcache_key, node) : NULL;
 	if (overlapped)
 		*overlapped = e && e->k.lba < key_end(&n->k);
-	if (e && overwrite_same(e, n))
+	if (e && overwrite_same(t, e, n))
 		return 1;
 	for (; node && !done; node = next) {
 		e = rb_entry(node, struct pcache_key, node);
@@ -243,6 +268,7 @@ int pcache_subtree_insert(struct pcache_subtree *t, struct pcache_key *n,
 		/* nothing overlapped: the descent above found n's place */
 		rb_link_node(&n->node, at.parent, at.p);
 		rb_insert_color(&n->node, &t->root);
+		ref_get(t, &n->k);
 	}
 	return ret;
 }
@@ -312,6 +338,7 @@ bool pcache_subtree_drop(struct pcache_subtree *t,
 	if (!e)
 		return false;
 	rb_erase(&e->node, &t->root);
+	ref_put(t, &e->k);
 	mempool_free(e, pool);
 	return true;
 }
@@ -445,6 +472,7 @@ u32 pcache_subtree_evict(struct pcache_subtree *t, u64 lba, u64 end, u64 seq,
 		    (pcache_key_has_data(&e->k) && e->k.seg != seg))
 			continue;
 		rb_erase(&e->node, &t->root);
+		ref_put(t, &e->k);
 		mempool_free(e, pool);
 		n++;
 	}
@@ -474,10 +502,12 @@ bool pcache_subtree_move(struct pcache_subtree *t,
 	if (!e || e->k.seg != k->seg || e->k.seg_off != k->seg_off ||
 	    (e->k.flags & PCACHE_KEY_DIRTY))
 		return false;
+	ref_put(t, &e->k);
 	e->k.seg = seg;
 	e->k.seg_off = off;
 	e->k.gen = gen;
 	e->k.flags &= ~PCACHE_KEY_HIT;
+	ref_get(t, &e->k);
 	return true;
 }
 
@@ -490,8 +520,10 @@ void pcache_subtree_clear(struct pcache_subtree *t, mempool_t *pool)
 {
 	struct pcache_key *e, *tmp;
 
-	rbtree_postorder_for_each_entry_safe(e, tmp, &t->root, node)
+	rbtree_postorder_for_each_entry_safe(e, tmp, &t->root, node) {
+		ref_put(t, &e->k);
 		mempool_free(e, pool);
+	}
 	t->root = RB_ROOT;
 }
 
@@ -519,32 +551,59 @@ struct pcache_subtree *pcache_index_tree(struct pcache_index *idx, u64 lba)
 }
 
 /**
+ * pcache_index_seg_unused() - does no key of the index point into @seg
+ * @idx: index
+ * @seg: a data segment
+ *
+ * Keys are added under their subtree's lock only, so a caller that knows
+ * no key for @seg is on its way in (the segment is closed and nothing pins
+ * it) can trust a zero count after an smp_rmb() that pairs with the full
+ * barrier before the pin was dropped.
+ *
+ * Return: true if no key of the index has data in @seg.
+ */
+bool pcache_index_seg_unused(struct pcache_index *idx, u32 seg)
+{
+	return !atomic_read(&idx->refs[seg]);
+}
+
+/**
  * pcache_index_init() - an empty index for a device of @sectors
  * @idx: index
  * @sectors: size of the cached device
+ * @nr_segs: segments of the cache device, for the reference counts
  * @kc: slab cache of struct pcache_key
  *
  * Return: 0 or -ENOMEM.
  */
-int pcache_index_init(struct pcache_index *idx, u64 sectors,
+int pcache_index_init(struct pcache_index *idx, u64 sectors, u32 nr_segs,
 		      struct kmem_cache *kc)
 {
 	u32 i;
-	int ret;
+	int ret = -ENOMEM;
 
 	idx->nr = max_t(u64, 1, DIV_ROUND_UP_ULL(sectors, PCACHE_STRIPE_SECTORS));
+	idx->nr_segs = nr_segs;
 	/* a failure refuses the table with its own message: no allocator trace */
 	idx->trees = kvcalloc(idx->nr, sizeof(*idx->trees),
 			      GFP_KERNEL | __GFP_NOWARN);
 	if (!idx->trees)
-		return -ENOMEM;
+		return ret;
+	idx->refs = kvcalloc(nr_segs, sizeof(*idx->refs),
+			     GFP_KERNEL | __GFP_NOWARN);
+	if (!idx->refs)
+		goto out_trees;
 	for (i = 0; i < idx->nr; i++) {
 		spin_lock_init(&idx->trees[i].lock);
 		idx->trees[i].root = RB_ROOT;
+		idx->trees[i].refs = idx->refs;
 	}
 	ret = mempool_init_slab_pool(&idx->pool, 4 * num_possible_cpus(), kc);
-	if (ret)
-		kvfree(idx->trees);
+	if (!ret)
+		return 0;
+	kvfree(idx->refs);
+out_trees:
+	kvfree(idx->trees);
 	return ret;
 }
 
@@ -558,6 +617,13 @@ void pcache_index_exit(struct pcache_index *idx)
 
 	for (i = 0; i < idx->nr; i++)
 		pcache_subtree_clear(&idx->trees[i], &idx->pool);
+	/* with every key gone, a count left over is a lost or extra update */
+	for (i = 0; i < idx->nr_segs; i++)
+		if (WARN_ONCE(atomic_read(&idx->refs[i]),
+			      "dm-pcache: segment %u: %d index references left\n",
+			      i, atomic_read(&idx->refs[i])))
+			break;
 	mempool_exit(&idx->pool);
+	kvfree(idx->refs);
 	kvfree(idx->trees);
 }

@@ -39,21 +39,29 @@ struct pcache_key {
  * struct pcache_subtree - one stripe of the index
  * @lock: protects @root and the keys in it
  * @root: keys, by lba, never overlapping
+ * @refs: the index's keys with data, per data segment (shared by every
+ *	  subtree of the index; NULL: not counted)
  */
 struct pcache_subtree {
 	spinlock_t lock;
 	struct rb_root root;
+	atomic_t *refs;
 };
 
 /**
  * struct pcache_index - the striped index
  * @trees: one subtree per stripe
  * @nr: number of subtrees
+ * @refs: keys with data in each data segment, so that GC finds the
+ *	  segments nothing points to without walking every key
+ * @nr_segs: entries of @refs
  * @pool: key allocations, with a reserve so that I/O always progresses
  */
 struct pcache_index {
 	struct pcache_subtree *trees;
 	u32 nr;
+	atomic_t *refs;
+	u32 nr_segs;
 	mempool_t pool;
 };
 
@@ -94,8 +102,9 @@ u32 pcache_subtree_evict(struct pcache_subtree *t, u64 lba, u64 end, u64 seq,
 			 u32 seg, mempool_t *pool);
 void pcache_subtree_clear(struct pcache_subtree *t, mempool_t *pool);
 
-int pcache_index_init(struct pcache_index *idx, u64 sectors,
+int pcache_index_init(struct pcache_index *idx, u64 sectors, u32 nr_segs,
 		      struct kmem_cache *kc);
+bool pcache_index_seg_unused(struct pcache_index *idx, u32 seg);
 void pcache_index_exit(struct pcache_index *idx);
 struct pcache_subtree *pcache_index_tree(struct pcache_index *idx, u64 lba);
 u64 pcache_stripe_end(u64 lba);

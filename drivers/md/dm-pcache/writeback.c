@@ -567,7 +567,11 @@ static u32 advance_key_tail(struct pcache_wb *wb)
 	return moved;
 }
 
-/* Data segments that are full, written back and no longer indexed. */
+/*
+ * Data segments that are full, written back and no longer indexed.  The
+ * index counts its keys per segment, so this is O(segments), not a walk of
+ * every key (which, on a large cache, would cost each GC pass seconds).
+ */
 static u32 pick_candidates(struct pcache_wb *wb)
 {
 	struct pcache_cache *c = wb->c;
@@ -584,7 +588,8 @@ static u32 pick_candidates(struct pcache_wb *wb)
 			continue;
 		/* pairs with kset_unpin(): wb_seq is set before pending drops */
 		smp_rmb();
-		if (pcache_seq_after(atomic64_read(&rt->wb_seq), dirty))
+		if (pcache_seq_after(atomic64_read(&rt->wb_seq), dirty) ||
+		    !pcache_index_seg_unused(&c->idx, i))
 			continue;
 		__set_bit(i, wb->cand);
 		n++;
@@ -592,19 +597,30 @@ static u32 pick_candidates(struct pcache_wb *wb)
 	return n;
 }
 
-static void drop_referenced(struct pcache_wb *wb)
+/*
+ * Test builds check the reference counts against the index itself: a
+ * candidate that a key still points to would be reclaimed under live data.
+ * Nothing can add a key to a candidate, so the walk needs no snapshot.
+ */
+static void check_unreferenced(struct pcache_wb *wb)
 {
 	struct pcache_index *idx = &wb->c->idx;
 	struct pcache_key *e;
 	struct rb_node *n;
 	u32 i;
 
+	if (!IS_ENABLED(CONFIG_DM_PCACHE_CRASHPOINT))
+		return;
 	for (i = 0; i < idx->nr; i++) {
 		spin_lock(&idx->trees[i].lock);
 		for (n = rb_first(&idx->trees[i].root); n; n = rb_next(n)) {
 			e = rb_entry(n, struct pcache_key, node);
-			if (pcache_key_has_data(&e->k))
-				__clear_bit(e->k.seg, wb->cand);
+			if (!pcache_key_has_data(&e->k) ||
+			    !test_bit(e->k.seg, wb->cand))
+				continue;
+			WARN_ONCE(1, "dm-pcache: segment %u has no references but holds %llu+%u\n",
+				  e->k.seg, e->k.lba, e->k.sectors);
+			__clear_bit(e->k.seg, wb->cand);
 		}
 		spin_unlock(&idx->trees[i].lock);
 		cond_resched();
@@ -618,7 +634,7 @@ static u32 reclaim_data(struct pcache_wb *wb)
 
 	if (!pick_candidates(wb))
 		return 0;
-	drop_referenced(wb);
+	check_unreferenced(wb);
 	/* read hits that looked up a key before it went are done with it */
 	synchronize_srcu(&c->srcu);
 	for_each_set_bit(seg, wb->cand, c->sa.count) {

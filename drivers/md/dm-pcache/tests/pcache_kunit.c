@@ -400,9 +400,14 @@ static void torn_store_test(struct kunit *test)
 
 /* Index: overlap resolution */
 
+#define FIX_SEGS	8
+
 struct tree_fix {
+	struct kunit *test;
 	struct pcache_subtree t;
 	mempool_t *pool;
+	atomic_t refs[FIX_SEGS];
+	u32 seg;	/* data segment of the keys put_ov() makes */
 	bool reused;	/* the last put_ov() went into an older key */
 };
 
@@ -418,21 +423,46 @@ static struct tree_fix *tree_new(struct kunit *test)
 	struct tree_fix *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->test = test;
 	f->t.root = RB_ROOT;
+	f->t.refs = f->refs;
 	spin_lock_init(&f->t.lock);
 	f->pool = mempool_create_kmalloc_pool(4, sizeof(struct pcache_key));
 	KUNIT_ASSERT_NOT_NULL(test, f->pool);
 	return f;
 }
 
+/* The segment reference counts must equal a count of the keys in the tree */
+static void refs_match(struct tree_fix *f)
+{
+	u32 count[FIX_SEGS] = {}, i;
+	struct pcache_key *e;
+	struct rb_node *n;
+
+	for (n = rb_first(&f->t.root); n; n = rb_next(n)) {
+		e = rb_entry(n, struct pcache_key, node);
+		if (pcache_key_has_data(&e->k))
+			count[e->k.seg]++;
+	}
+	for (i = 0; i < FIX_SEGS; i++)
+		KUNIT_EXPECT_EQ_MSG(f->test, atomic_read(&f->refs[i]), count[i],
+				    "segment %u", i);
+}
+
+/* Every test's tree is counted, and ends with no reference left */
 static void tree_free(struct tree_fix *f)
 {
+	u32 i;
+
+	refs_match(f);
 	pcache_subtree_clear(&f->t, f->pool);
+	for (i = 0; i < FIX_SEGS; i++)
+		KUNIT_EXPECT_EQ(f->test, atomic_read(&f->refs[i]), 0);
 	mempool_destroy(f->pool);
 }
 
 /*
- * Insert [lba, lba+n) with sequence seq, data at seg 0 offset lba*512.
+ * Insert [lba, lba+n) with sequence seq, data at f->seg offset lba*512.
  * Return: whether it overlapped a present key.
  */
 static bool put_ov(struct tree_fix *f, u64 lba, u32 n, u64 seq, u32 flags)
@@ -445,6 +475,7 @@ static bool put_ov(struct tree_fix *f, u64 lba, u32 n, u64 seq, u32 flags)
 	k->k.lba = lba;
 	k->k.sectors = n;
 	k->k.seq = seq;
+	k->k.seg = f->seg;
 	k->k.seg_off = lba * 512;
 	k->k.flags = flags;
 	ret = pcache_subtree_insert(&f->t, k, fix_alloc, f, f->pool, &ov);
@@ -603,6 +634,7 @@ static void insert_model_test(struct kunit *test)
 		len = 1 + prandom_u32_state(&rs) % 24;
 		end = min_t(u64, lba + len, MODEL_SECTORS);
 		flags = prandom_u32_state(&rs) % 8 ? 0 : PCACHE_KEY_TOMBSTONE;
+		f->seg = seqs[i] % FIX_SEGS;
 		put(f, lba, end - lba, seqs[i], flags);
 		for (s = lba; s < end; s++)
 			if (seqs[i] > owner[s])
@@ -839,6 +871,55 @@ static void move_test(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, pcache_subtree_next_of(&f->t, 0, 32, 6, &found));
 	put(f, 8, 8, 7, PCACHE_KEY_DIRTY);
 	KUNIT_EXPECT_FALSE(test, pcache_subtree_move(&f->t, &found, 3, 0, 2));
+	tree_free(f);
+}
+
+/* put() into segment @seg, then the counts must still match the tree */
+static void put_seg(struct tree_fix *f, u32 seg, u64 lba, u32 n, u64 seq,
+		    u32 flags)
+{
+	f->seg = seg;
+	put(f, lba, n, seq, flags);
+	refs_match(f);
+}
+
+/*
+ * GC frees a segment whose count is zero: each way a key enters, leaves,
+ * splits or moves must keep the per-segment counts exact.
+ */
+static void seg_refs_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+	struct pcache_key_info hit, found;
+	u64 run;
+
+	put_seg(f, 1, 0, 16, 1, 0);
+	put_seg(f, 2, 4, 4, 2, 0);		/* splits seg 1's key */
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->refs[1]), 2);
+	put_seg(f, 3, 0, 16, 3, 0);		/* removes all three */
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->refs[1]), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->refs[2]), 0);
+	put_seg(f, 4, 0, 16, 4, 0);		/* same sectors: in place */
+	KUNIT_EXPECT_TRUE(test, f->reused);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->refs[3]), 0);
+	put_seg(f, 5, 0, 4, 5, PCACHE_KEY_TOMBSTONE);	/* trims, no count */
+	put_seg(f, 5, 12, 8, 6, 0);		/* trims the back */
+	/* replay order: an older key fills the gaps around a newer one */
+	put_seg(f, 6, 22, 2, 10, 0);
+	put_seg(f, 7, 20, 8, 9, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->refs[7]), 2);
+	/* a move trades the old segment's reference for the new one's */
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_next_of(&f->t, 0, 16, 4, &found));
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_move(&f->t, &found, 2, 0, 1));
+	refs_match(f);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->refs[4]), 0);
+	KUNIT_EXPECT_EQ(test, pcache_subtree_evict(&f->t, 20, 28, 9, 7,
+						   f->pool), 2);
+	refs_match(f);
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_lookup(&f->t, 22, 24, &hit, &run,
+						      false));
+	KUNIT_EXPECT_TRUE(test, pcache_subtree_drop(&f->t, &hit, f->pool));
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->refs[6]), 0);
 	tree_free(f);
 }
 
@@ -1239,6 +1320,7 @@ static struct kunit_case pcache_index_cases[] = {
 	KUNIT_CASE(evict_test),
 	KUNIT_CASE(next_of_test),
 	KUNIT_CASE(move_test),
+	KUNIT_CASE(seg_refs_test),
 	KUNIT_CASE(zero_key_test),
 	KUNIT_CASE(seq_note_test),
 	{}
