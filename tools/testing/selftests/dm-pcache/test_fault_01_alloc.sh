@@ -137,9 +137,11 @@ check "data to keep written ($(grep -c '^D ' /tmp/f01.rep) durable writes)" \
 # table loads under failing allocations
 dmesg_mark
 ok=0 failed=0 other=0
-# one failure per load, after 0, 512 ... 24 KiB of the task's allocations:
-# from the exec through dm's ioctl to our constructor and replay
-for ((sp = 0; sp <= 24 << 10; sp += 512)); do
+# one failure per load, after 0, 1 ... 24 KiB of the task's allocations:
+# from the exec through dm's ioctl to our constructor and replay (the
+# loads below aim at every allocation of ours; 1 KiB steps keep this part
+# at 25 loads, each a second or two of the debug guest)
+for ((sp = 0; sp <= 24 << 10; sp += 1024)); do
 	faults_on 100 $sp 1
 	try_load
 	faults_off
