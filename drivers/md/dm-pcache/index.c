@@ -208,9 +208,10 @@ static bool overwrite_same(struct pcache_subtree *t, struct pcache_key *e,
 	    pcache_seq_after(e->k.seq, n->k.seq) ||
 	    (n->k.flags & PCACHE_KEY_TOMBSTONE))
 		return false;
+	/* get before put: a count never dips to zero while a key holds it */
+	ref_get(t, &n->k);
 	ref_put(t, &e->k);
 	e->k = n->k;
-	ref_get(t, &e->k);
 	return true;
 }
 

@@ -570,7 +570,7 @@ static u32 advance_key_tail(struct pcache_wb *wb)
 /*
  * Data segments that are full, written back and no longer indexed.  The
  * index counts its keys per segment, so this is O(segments), not a walk of
- * every key (which, on a large cache, would cost each GC pass seconds).
+ * every key, whose cost would grow with every extent cached.
  */
 static u32 pick_candidates(struct pcache_wb *wb)
 {
