@@ -263,25 +263,48 @@ static int seal_locked(struct pcache_cache *c, struct pcache_open_kset *o)
 	return ret;
 }
 
+/* Seal every open kset in turn, for the timer: no promise of durability. */
+static void seal_each(struct pcache_cache *c)
+{
+	struct pcache_open_kset *o;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		o = per_cpu_ptr(c->open, cpu);
+		mutex_lock(&o->lock);
+		seal_locked(c, o);
+		mutex_unlock(&o->lock);
+	}
+}
+
 /**
  * pcache_cache_flush() - seal every open kset into the journal
  * @c: cache
  *
- * Afterwards every key added before the call is durable.
+ * Afterwards every key added before the call is durable.  A seal leaves
+ * out the parts of a key that a newer write replaced, so that newer write
+ * must be journaled by the same flush: every open kset is locked before
+ * any is sealed, which waits out writes between their index insert and
+ * their journal entry.  Sealing one kset at a time could journal the older
+ * key's kset after the newer write was indexed but before its key reached
+ * a kset already sealed, and lose both.
  *
  * Return: 0 or -ENOSPC if the journal had no room.
  */
 int pcache_cache_flush(struct pcache_cache *c)
 {
-	struct pcache_open_kset *o;
 	int cpu, ret = 0;
 
-	for_each_possible_cpu(cpu) {
-		o = per_cpu_ptr(c->open, cpu);
-		mutex_lock(&o->lock);
-		ret = seal_locked(c, o) ?: ret;
-		mutex_unlock(&o->lock);
-	}
+	mutex_lock(&c->flush_lock);
+	/* lockdep counts these as one lock held many times (up to 2047) */
+	for_each_possible_cpu(cpu)
+		mutex_lock_nest_lock(&per_cpu_ptr(c->open, cpu)->lock,
+				     &c->flush_lock);
+	for_each_possible_cpu(cpu)
+		ret = seal_locked(c, per_cpu_ptr(c->open, cpu)) ?: ret;
+	for_each_possible_cpu(cpu)
+		mutex_unlock(&per_cpu_ptr(c->open, cpu)->lock);
+	mutex_unlock(&c->flush_lock);
 	return ret;
 }
 
@@ -316,7 +339,8 @@ static void seal_work_fn(struct work_struct *w)
 	struct pcache_cache *c = container_of(to_delayed_work(w),
 					      struct pcache_cache, seal_work);
 
-	pcache_cache_flush(c);
+	if (!pcache_debug_no_timer())
+		seal_each(c);
 }
 
 /* Add a key to an open kset with room (caller holds its lock). */
@@ -438,35 +462,99 @@ static int split_at_stripes(struct pcache_cache *c, struct pcache_key_info k,
 	}
 }
 
-#define MAX_PIECES	4
+#define FUA_PIECES	4
 
 struct commit_ctx {
-	struct pcache_key_info pieces[MAX_PIECES];
+	struct pcache_open_kset *o;
+	struct pcache_key_info pieces[FUA_PIECES];
 	int n;
 	int ret;
 };
 
+/*
+ * Index one piece and add its journal copy to the open kset, both under
+ * the kset's lock: see pcache_cache_flush().
+ */
 static int commit_piece(struct pcache_cache *c, struct pcache_key_info *p,
 			void *ctx)
 {
 	struct commit_ctx *cc = ctx;
+	struct pcache_key_info j;
 
-	index_piece(c, p, &cc->pieces[cc->n++]);
-	if (cc->n == MAX_PIECES) {
-		cc->ret = journal_keys(c, cc->pieces, cc->n, false) ?: cc->ret;
-		cc->n = 0;
-	}
+	/* sealed first, so that the kset journals the piece it was cut for */
+	if (le16_to_cpu(cc->o->ks->count) == PCACHE_KSET_MAX_KEYS)
+		cc->ret = seal_locked(c, cc->o) ?: cc->ret;
+	index_piece(c, p, &j);
+	pcache_debug_stall();
+	open_add(c, cc->o, &j);
+	if (cc->n < FUA_PIECES)
+		cc->pieces[cc->n] = j;
+	cc->n++;
 	return 0;
+}
+
+/* Does the index still hold all of @p as it was committed? */
+static bool piece_held(struct pcache_cache *c, const struct pcache_key_info *p)
+{
+	struct pcache_subtree *t = pcache_index_tree(&c->idx, p->lba);
+	u64 from = p->lba, end = p->lba + p->sectors;
+	struct pcache_key_info k;
+	bool held = true;
+
+	spin_lock(&t->lock);
+	while (from < end) {
+		if (!pcache_subtree_next_of(t, from, end, p->seq, &k) ||
+		    k.lba > from) {
+			held = false;
+			break;
+		}
+		from = k.lba + k.sectors;
+	}
+	spin_unlock(&t->lock);
+	return held;
+}
+
+/*
+ * A seal journals only what the index still holds of a key.  A newer
+ * write that replaced part of a FUA write before the FUA write's seal left
+ * that part out of the journal, and is itself in some other open kset:
+ * only a flush of every kset makes the FUA write's sectors durable then.
+ */
+static bool fua_whole(struct pcache_cache *c, const struct commit_ctx *cc)
+{
+	int i;
+
+	if (cc->n > FUA_PIECES)
+		return false;
+	for (i = 0; i < cc->n; i++)
+		if (!piece_held(c, &cc->pieces[i]))
+			return false;
+	return true;
 }
 
 /* Index a key (cut at stripe boundaries) and journal it. */
 static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 		      bool fua)
 {
-	struct commit_ctx cc = { .n = 0, .ret = 0 };
+	struct commit_ctx cc = {
+		.o = per_cpu_ptr(c->open, raw_smp_processor_id()),
+		.n = 0,
+		.ret = 0,
+	};
 
+	mutex_lock(&cc.o->lock);
 	split_at_stripes(c, k, commit_piece, &cc);
-	return journal_keys(c, cc.pieces, cc.n, fua) ?: cc.ret;
+	if (fua && !cc.ret)
+		cc.ret = seal_locked(c, cc.o);
+	mutex_unlock(&cc.o->lock);
+	/* a tombstone is journaled whole: it never stays in the index */
+	if (fua && !cc.ret && !(k.flags & PCACHE_KEY_TOMBSTONE) &&
+	    !fua_whole(c, &cc))
+		cc.ret = pcache_cache_flush(c);
+	/* a plain read first: the atomic test of a queued work bounces */
+	if (!fua && !delayed_work_pending(&c->seal_work))
+		queue_delayed_work(c->wq, &c->seal_work, PCACHE_SEAL_INTERVAL);
+	return cc.ret;
 }
 
 static int new_head(struct pcache_cache *c, struct pcache_head *h)
@@ -1442,6 +1530,7 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 	atomic64_set(&c->dirty_bytes, 0);
 	init_waitqueue_head(&c->space_wait);
 	mutex_init(&c->seal_lock);
+	mutex_init(&c->flush_lock);
 	c->gc_kick = NULL;
 	INIT_DELAYED_WORK(&c->seal_work, seal_work_fn);
 	ret = pcache_segalloc_init(&c->sa, super->geo.seg_count);

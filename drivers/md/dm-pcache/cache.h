@@ -50,7 +50,9 @@ struct pcache_head {
 
 /**
  * struct pcache_open_kset - keys not yet in the journal, per CPU
- * @lock: protects @ks
+ * @lock: protects @ks; a write holds it from its index insert until its
+ *	  key is in @ks, so that a flush holding every one of them sees no
+ *	  write half committed
  * @ks: the kset being filled (PCACHE_KSET_MAX_SIZE bytes)
  * @dirty: dirty keys in @ks (read without the lock by pcache_all_clean())
  */
@@ -159,6 +161,8 @@ struct pcache_stats {
  *	  after a grace period
  * @seal_lock: serialises sealing, so that what a seal finds in the index
  *	       and the order of ksets in the journal agree
+ * @flush_lock: serialises flushes, each of which holds every open kset's
+ *		lock at once
  * @seal_ks: the kset being sealed
  * @wq: workqueue of the seal timer
  * @seal_work: seals open ksets PCACHE_SEAL_INTERVAL after a key arrives
@@ -187,6 +191,7 @@ struct pcache_cache {
 	struct work_struct *gc_kick;
 	struct srcu_struct srcu;
 	struct mutex seal_lock;
+	struct mutex flush_lock;
 	struct pcache_kset_onmedia *seal_ks;
 	struct workqueue_struct *wq;
 	struct delayed_work seal_work;

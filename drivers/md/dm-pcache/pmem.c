@@ -11,6 +11,7 @@
 #include <linux/blkdev.h>
 #include <linux/dax.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -197,6 +198,65 @@ DEFINE_DEBUGFS_ATTRIBUTE(crash_crashed_fops, crash_crashed_get, NULL,
 			 "%llu\n");
 
 /*
+ * Power lost at once, wherever the module is: for tests that need a point
+ * between two persistence points of different tasks.
+ */
+static int crash_now_set(void *data, u64 val)
+{
+	if (val != 1)
+		return -EINVAL;
+	WRITE_ONCE(crash.after, 0);
+	atomic_set(&crash.torn, 0);
+	atomic_set(&crash.persists, 1);
+	WRITE_ONCE(crash.after, 1);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(crash_now_fops, NULL, crash_now_set, "%llu\n");
+
+/*
+ * A stall of one write between its index insert and its journal entry,
+ * so that a test can send a flush exactly there: stall_ms (at most 10 s)
+ * arms it for the next write of any cache device only, stalled reads 1
+ * while that write sleeps.
+ */
+static struct {
+	u32 ms;
+	atomic_t waiting;
+	bool no_timer;
+} stall;
+
+/**
+ * pcache_debug_no_timer() - has a test turned the seal timer off
+ *
+ * Return: true while no_seal_timer is set: the one-second seal then
+ * leaves open ksets alone, so that only flushes and FUA writes seal.
+ */
+bool pcache_debug_no_timer(void)
+{
+	return READ_ONCE(stall.no_timer);
+}
+
+/**
+ * pcache_debug_stall() - sleep here if a test armed a stall
+ *
+ * Called where the cache wants a race window made wide; may sleep.
+ */
+void pcache_debug_stall(void)
+{
+	u32 ms;
+
+	if (likely(!READ_ONCE(stall.ms)))
+		return;
+	ms = xchg(&stall.ms, 0);
+	if (!ms)
+		return;
+	atomic_inc(&stall.waiting);
+	/* short of the hung-task warning of a flush that waits for it */
+	msleep(min(ms, 10000U));
+	atomic_dec(&stall.waiting);
+}
+
+/*
  * Simulated media errors.  QEMU's emulated NVDIMM never raises a machine
  * check, so without this the tests could not reach the paths that handle
  * one.  Reads overlapping [poison_start, poison_start + poison_len) of the
@@ -244,7 +304,12 @@ void pcache_pmem_debug_init(void)
 				   &crash_persists_fops);
 	debugfs_create_file_unsafe("crashed", 0400, crash.dir, NULL,
 				   &crash_crashed_fops);
+	debugfs_create_file_unsafe("crash_now", 0200, crash.dir, NULL,
+				   &crash_now_fops);
 	debugfs_create_bool("tear", 0600, crash.dir, &crash.tear);
+	debugfs_create_u32("stall_ms", 0600, crash.dir, &stall.ms);
+	debugfs_create_atomic_t("stalled", 0400, crash.dir, &stall.waiting);
+	debugfs_create_bool("no_seal_timer", 0600, crash.dir, &stall.no_timer);
 	debugfs_create_u64("poison_start", 0600, crash.dir, &poison.start);
 	debugfs_create_file_unsafe("poison_len", 0600, crash.dir, NULL,
 				   &poison_len_fops);

@@ -40,10 +40,21 @@ void pcache_pmem_persist(void);
 
 #ifdef CONFIG_DM_PCACHE_CRASHPOINT
 bool pcache_pmem_crashed(void);
+void pcache_debug_stall(void);
+bool pcache_debug_no_timer(void);
 void pcache_pmem_debug_init(void);
 void pcache_pmem_debug_exit(void);
 #else
 static inline bool pcache_pmem_crashed(void)
+{
+	return false;
+}
+
+static inline void pcache_debug_stall(void)
+{
+}
+
+static inline bool pcache_debug_no_timer(void)
 {
 	return false;
 }

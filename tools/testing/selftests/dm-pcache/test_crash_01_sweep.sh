@@ -9,6 +9,7 @@
 # dropped store.  After each crash the device is re-created (replay) and
 #   - the backing device alone holds a prefix of the flush epochs,
 #   - every write the writer saw become durable is intact, nothing is torn.
+# Then two races of a flush or a FUA write with a write held half committed.
 #
 # DMPC_SWEEP_TEAR: "alt" (default, for make check) cuts cleanly at even
 # points and tears at odd ones; "both" (make torture) sweeps every point
@@ -17,7 +18,8 @@
 . "$(dirname "$0")/common.sh"
 
 require_guest
-trap 'dm_cleanup; echo 0 > $DBG/crash_after 2>/dev/null' EXIT
+trap 'dm_cleanup; echo 0 > $DBG/crash_after 2>/dev/null
+	echo 0 > $DBG/no_seal_timer 2>/dev/null' EXIT
 ktap_print_header
 
 DBG=/sys/kernel/debug/dm-pcache
@@ -35,11 +37,11 @@ if [ ! -d "$DBG" ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
 	exit "$KSFT_SKIP"
 fi
-# make check sweeps once (4 results), make torture both ways (5)
+# make check sweeps once (6 results), make torture both ways (7)
 if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
-	ktap_set_plan 5
+	ktap_set_plan 7
 else
-	ktap_set_plan 4
+	ktap_set_plan 6
 fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
@@ -131,6 +133,81 @@ else
 	check "recovery after a power cut at each point, odd ones torn" \
 		sweep alt
 fi
+
+# Two races, each with one write held between its index insert and its
+# journal entry (the stall_ms knob) while the write it replaces, or that
+# replaces it, must stay durable.  Block 0 is written "A" then "B".
+head -c 4096 /dev/zero | tr '\0' A > $LOG.a
+head -c 4096 /dev/zero | tr '\0' B > $LOG.b
+
+race_start() {
+	blank $CDEV
+	blkdiscard -z -f $BDEV 2> /dev/null
+	dmsetup create sweep --table "$TABLE"
+}
+
+# race_stall: arm the stall; stalled_wait: until a write sleeps in it
+race_stall() { echo 2000 > $DBG/stall_ms; }
+stalled_wait() {
+	local i
+
+	for ((i = 0; i < 100; i++)); do
+		[ "$(cat $DBG/stalled)" = 1 ] && return 0
+		sleep 0.1
+	done
+}
+
+# race_end WHAT: cut the power, replay; block 0 must read A or B
+race_end() {
+	wait
+	echo 1 > $DBG/crash_now
+	echo 0 > $DBG/no_seal_timer
+	dmsetup remove sweep
+	echo 0 > $DBG/crash_after
+	dmsetup create sweep --table "$TABLE" || return 1
+	dd if=$DEV of=$LOG.got bs=4k count=1 iflag=direct status=none
+	dmsetup remove sweep
+	cmp -s $LOG.got $LOG.a || cmp -s $LOG.got $LOG.b || {
+		echo "block 0 after $1 and the power cut:"
+		od -A d -t x1 $LOG.got | head -3
+		return 1
+	}
+}
+
+# flush_race: A completes; B is held while a flush runs; the flush must
+# leave A (or B) durable, though the index no longer holds A
+flush_race() {
+	race_start || return 1
+	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
+	race_stall
+	dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct status=none \
+		2> /dev/null &
+	stalled_wait
+	sync $DEV
+	race_end "the flush"
+}
+
+# fua_race: A with FUA is held while B replaces it from the other CPU and
+# completes; once A completes, A (or B) must be durable.  The seal timer
+# is off meanwhile, or it could journal B first.
+fua_race() {
+	race_start || return 1
+	echo 1 > $DBG/no_seal_timer
+	race_stall
+	# asynchronous O_DSYNC: REQ_FUA alone (a synchronous one, as dd's,
+	# is followed by a flush of the whole device)
+	fio --name=fua --filename=$DEV --rw=write --bs=4k --size=4k \
+		--direct=1 --ioengine=libaio --sync=dsync --buffer_pattern=0x41 \
+		--output=/dev/null 2> /dev/null &
+	stalled_wait
+	taskset -c 1 dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct \
+		status=none
+	race_end "the FUA write"
+}
+
+check "a write flushed while a newer one is half committed survives" \
+	flush_race
+check "a FUA write replaced while half committed survives" fua_race
 check "power restored: no crash point left armed" \
 	test "$(cat $DBG/crashed)" = 0
 ktap_finished
