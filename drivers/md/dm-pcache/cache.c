@@ -357,26 +357,27 @@ static void open_add(struct pcache_cache *c, struct pcache_open_kset *o,
 		WRITE_ONCE(o->dirty, o->dirty + 1);
 }
 
-/* Add journal copies of keys to this CPU's open kset; seal on FUA. */
-static int journal_keys(struct pcache_cache *c,
-			const struct pcache_key_info *k, int n, bool fua)
+/*
+ * Have the timer seal what is open; a plain read first, as the atomic
+ * test of a queued work bounces between CPUs.
+ */
+static void seal_later(struct pcache_cache *c)
+{
+	if (!delayed_work_pending(&c->seal_work))
+		queue_delayed_work(c->wq, &c->seal_work, PCACHE_SEAL_INTERVAL);
+}
+
+/* Add the clean key of a read fill to this CPU's open kset. */
+static void journal_fill(struct pcache_cache *c, const struct pcache_key_info *k)
 {
 	struct pcache_open_kset *o = per_cpu_ptr(c->open, raw_smp_processor_id());
-	int i, ret = 0;
 
 	mutex_lock(&o->lock);
-	for (i = 0; i < n && !ret; i++) {
-		if (le16_to_cpu(o->ks->count) == PCACHE_KSET_MAX_KEYS)
-			ret = seal_locked(c, o);
-		open_add(c, o, &k[i]);
-	}
-	if (fua && !ret)
-		ret = seal_locked(c, o);
+	if (le16_to_cpu(o->ks->count) == PCACHE_KSET_MAX_KEYS)
+		seal_locked(c, o);
+	open_add(c, o, k);
 	mutex_unlock(&o->lock);
-	/* a plain read first: the atomic test of a queued work bounces */
-	if (!fua && !delayed_work_pending(&c->seal_work))
-		queue_delayed_work(c->wq, &c->seal_work, PCACHE_SEAL_INTERVAL);
-	return ret;
+	seal_later(c);
 }
 
 static struct pcache_key *take_spare(void *ctx)
@@ -466,6 +467,7 @@ static int split_at_stripes(struct pcache_cache *c, struct pcache_key_info k,
 
 struct commit_ctx {
 	struct pcache_open_kset *o;
+	bool fua;
 	struct pcache_key_info pieces[FUA_PIECES];
 	int n;
 	int ret;
@@ -487,7 +489,8 @@ static int commit_piece(struct pcache_cache *c, struct pcache_key_info *p,
 	index_piece(c, p, &j);
 	pcache_debug_stall();
 	open_add(c, cc->o, &j);
-	if (cc->n < FUA_PIECES)
+	/* kept for fua_whole() only */
+	if (cc->fua && cc->n < FUA_PIECES)
 		cc->pieces[cc->n] = j;
 	cc->n++;
 	return 0;
@@ -538,6 +541,7 @@ static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 {
 	struct commit_ctx cc = {
 		.o = per_cpu_ptr(c->open, raw_smp_processor_id()),
+		.fua = fua,
 		.n = 0,
 		.ret = 0,
 	};
@@ -551,9 +555,8 @@ static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 	if (fua && !cc.ret && !(k.flags & PCACHE_KEY_TOMBSTONE) &&
 	    !fua_whole(c, &cc))
 		cc.ret = pcache_cache_flush(c);
-	/* a plain read first: the atomic test of a queued work bounces */
-	if (!fua && !delayed_work_pending(&c->seal_work))
-		queue_delayed_work(c->wq, &c->seal_work, PCACHE_SEAL_INTERVAL);
+	if (!fua)
+		seal_later(c);
 	return cc.ret;
 }
 
@@ -886,7 +889,7 @@ static void fill_piece(struct pcache_cache *c, struct bio *bio,
 	 * Journaled as a clean key: GC then evicts it in journal order like
 	 * any other clean data, and a restart finds the cache warm.
 	 */
-	journal_keys(c, k, 1, false);
+	journal_fill(c, k);
 	reserve_done(c, r);
 	this_cpu_add(c->stats->fill_bytes, (u64)r->sectors << SECTOR_SHIFT);
 }
