@@ -235,30 +235,66 @@ static int seal_try(struct pcache_cache *c, struct pcache_open_kset *o)
 	return 0;
 }
 
-static int seal_locked(struct pcache_cache *c, struct pcache_open_kset *o)
+/* Does @ks hold a key whose loss a flush must report? */
+static bool kset_owed(const struct pcache_kset_onmedia *ks)
+{
+	u32 i, count = le16_to_cpu(ks->count);
+	struct pcache_key_info k;
+
+	for (i = 0; i < count; i++) {
+		pcache_key_decode(&ks->keys[i], &k);
+		/* a lost tombstone lets an older cached copy come back */
+		if (k.flags & (PCACHE_KEY_DIRTY | PCACHE_KEY_TOMBSTONE))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The kset's keys are dropped: keeping them open would pin their segments
+ * and stop every later seal.  Some may belong to writes already completed
+ * without FUA, whose owners learn of it only from their next flush; clean
+ * keys of read fills and GC moves cost nothing but a later miss.
+ */
+static void seal_failed(struct pcache_cache *c, struct pcache_open_kset *o)
+{
+	if (kset_owed(o->ks))
+		atomic_set(&c->seal_lost, PCACHE_SYNC_ALL);
+	pcache_err_limit(c->name, "journal full: keys not persisted");
+}
+
+/*
+ * A journal without a free segment waits for GC: keys that are not
+ * journaled would never be written back.  Pieces appended before the
+ * failure are appended again: the same keys twice are harmless.
+ */
+static int seal_wait(struct pcache_cache *c, struct pcache_open_kset *o)
 {
 	int tries, ret;
 
-	if (!o->ks->count)
-		return 0;
-	mutex_lock(&c->seal_lock);
-	/*
-	 * A journal without a free segment waits for GC: keys that are not
-	 * journaled would never be written back.  Pieces appended before
-	 * the failure are appended again: the same keys twice are harmless.
-	 */
 	for (tries = 0; ; tries++) {
 		ret = seal_pieces(c, o->ks);
 		if (ret != -ENOSPC || tries == PCACHE_SEAL_TRIES)
-			break;
+			return ret;
 		kick_gc(c);
 		wait_event_timeout(c->space_wait,
 				   pcache_segalloc_used(&c->sa) < c->sa.count,
 				   HZ / 10);
 	}
+}
+
+static int seal_locked(struct pcache_cache *c, struct pcache_open_kset *o)
+{
+	int ret;
+
+	if (!o->ks->count)
+		return 0;
+	mutex_lock(&c->seal_lock);
+	/* the knob stands for a journal that stayed full for 30 s */
+	ret = pcache_debug_seal_fail() ? -ENOSPC : seal_wait(c, o);
 	mutex_unlock(&c->seal_lock);
 	if (ret)
-		pcache_err_limit(c->name, "journal full: keys not persisted");
+		seal_failed(c, o);
 	seal_done(c, o);
 	return ret;
 }
@@ -277,6 +313,43 @@ static void seal_each(struct pcache_cache *c)
 	}
 }
 
+/*
+ * A lost seal is reported to every flush of class @who that was waiting
+ * when the first of them took the mark, not just to that one: each of them
+ * covers the lost writes.  Called with every open kset's lock held, so no
+ * seal can set the mark meanwhile for keys this flush does not cover.
+ */
+static bool loss_reported(struct pcache_cache *c, int who, u64 ticket)
+{
+	if (atomic_fetch_andnot(BIT(who), &c->seal_lost) & BIT(who))
+		c->lost_upto[who] = atomic64_read(&c->flush_tickets);
+	return ticket <= c->lost_upto[who];
+}
+
+/*
+ * Every open kset is locked before any is sealed: see pcache_cache_flush().
+ * @who: PCACHE_SYNC_* to report a lost seal to that class, or -1.
+ */
+static int flush_all(struct pcache_cache *c, int who)
+{
+	u64 ticket = atomic64_inc_return(&c->flush_tickets);
+	int cpu, ret = 0;
+
+	mutex_lock(&c->flush_lock);
+	/* lockdep counts these as one lock held many times (up to 2047) */
+	for_each_possible_cpu(cpu)
+		mutex_lock_nest_lock(&per_cpu_ptr(c->open, cpu)->lock,
+				     &c->flush_lock);
+	for_each_possible_cpu(cpu)
+		ret = seal_locked(c, per_cpu_ptr(c->open, cpu)) ?: ret;
+	if (who >= 0 && loss_reported(c, who, ticket))
+		ret = -EIO;
+	for_each_possible_cpu(cpu)
+		mutex_unlock(&per_cpu_ptr(c->open, cpu)->lock);
+	mutex_unlock(&c->flush_lock);
+	return ret;
+}
+
 /**
  * pcache_cache_flush() - seal every open kset into the journal
  * @c: cache
@@ -289,35 +362,44 @@ static void seal_each(struct pcache_cache *c)
  * key's kset after the newer write was indexed but before its key reached
  * a kset already sealed, and lose both.
  *
- * Return: 0 or -ENOSPC if the journal had no room.
+ * Return: 0 or the error of a seal that failed (its keys are lost).
  */
 int pcache_cache_flush(struct pcache_cache *c)
 {
-	int cpu, ret = 0;
+	return flush_all(c, -1);
+}
 
-	mutex_lock(&c->flush_lock);
-	/* lockdep counts these as one lock held many times (up to 2047) */
-	for_each_possible_cpu(cpu)
-		mutex_lock_nest_lock(&per_cpu_ptr(c->open, cpu)->lock,
-				     &c->flush_lock);
-	for_each_possible_cpu(cpu)
-		ret = seal_locked(c, per_cpu_ptr(c->open, cpu)) ?: ret;
-	for_each_possible_cpu(cpu)
-		mutex_unlock(&per_cpu_ptr(c->open, cpu)->lock);
-	mutex_unlock(&c->flush_lock);
-	return ret;
+/**
+ * pcache_cache_sync() - a flush that a user waits on: seal, report losses
+ * @c: cache
+ * @who: PCACHE_SYNC_BIO for a REQ_PREFLUSH, PCACHE_SYNC_ADMIN for the
+ *	 flush message or a mode change
+ *
+ * A flush promises that every write completed before it is durable.  A
+ * seal that failed (the timer's, one for a full kset, or one at suspend)
+ * dropped keys of such writes, so the flushes waiting when the loss is
+ * first seen fail even when their own seals succeed; later ones do not,
+ * as a filesystem that saw the error no longer counts on those writes.
+ * Each class hears of a loss on its own, so that an administrator's flush
+ * never hides it from the filesystem.
+ *
+ * Return: 0, or -EIO if keys were lost.
+ */
+int pcache_cache_sync(struct pcache_cache *c, int who)
+{
+	return flush_all(c, who);
 }
 
 /**
  * pcache_cache_preflush() - a REQ_PREFLUSH: end a flush epoch, seal
  * @c: cache
  *
- * Return: as pcache_cache_flush().
+ * Return: as pcache_cache_sync().
  */
 int pcache_cache_preflush(struct pcache_cache *c)
 {
 	pcache_epochs_barrier(&c->epochs, &c->key_seq);
-	return pcache_cache_flush(c);
+	return pcache_cache_sync(c, PCACHE_SYNC_BIO);
 }
 
 /**
@@ -689,7 +771,8 @@ static u32 copy_from_bio(struct pcache_cache *c, struct bio *bio,
  * @r: space from pcache_write_reserve()
  * @fua: the key must be durable when this returns
  *
- * Return: 0 or -ENOSPC if the journal had no room for a FUA write's key.
+ * Return: 0 or -ENOSPC if the journal had no room for the key (a FUA
+ * write's, or one that had to seal a full key set first).
  */
 int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
 			const struct pcache_wres *r, bool fua)
@@ -725,7 +808,7 @@ int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
  * A journaled tombstone removes the range from the index, so neither a
  * read now nor a replay later finds the older cached copy.
  *
- * Return: 0 or -ENOSPC if the journal had no room.
+ * Return: 0 or -ENOSPC if the journal had no room for the key.
  */
 int pcache_write_invalidate(struct pcache_cache *c, u64 lba, u32 sectors,
 			    bool fua)
@@ -751,7 +834,8 @@ int pcache_write_invalidate(struct pcache_cache *c, u64 lba, u32 sectors,
  * writeback applies it to the backing device in journal order, after every
  * older write of the range, so a discard never overtakes such a write.
  *
- * Return: 0 or -ENOSPC if the journal had no room for a FUA key.
+ * Return: 0 or -ENOSPC if the journal had no room for the key (a FUA
+ * key's, or one that had to seal a full key set first).
  */
 int pcache_write_zeroes(struct pcache_cache *c, u64 lba, u32 sectors,
 			bool discard, bool fua)
@@ -1534,6 +1618,9 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 	init_waitqueue_head(&c->space_wait);
 	mutex_init(&c->seal_lock);
 	mutex_init(&c->flush_lock);
+	atomic_set(&c->seal_lost, 0);
+	atomic64_set(&c->flush_tickets, 0);
+	memset(c->lost_upto, 0, sizeof(c->lost_upto));
 	c->gc_kick = NULL;
 	INIT_DELAYED_WORK(&c->seal_work, seal_work_fn);
 	ret = pcache_segalloc_init(&c->sa, super->geo.seg_count);

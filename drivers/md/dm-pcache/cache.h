@@ -36,6 +36,14 @@ enum {
 	PCACHE_REPL_MAX = PCACHE_REPL_CLOCK,
 };
 
+/* Who waits on a flush that reports lost seals (pcache_cache_sync()) */
+enum {
+	PCACHE_SYNC_BIO,	/* REQ_PREFLUSH: the filesystem or application */
+	PCACHE_SYNC_ADMIN,	/* the flush message, a mode change */
+	PCACHE_SYNC_CLASSES,
+};
+#define PCACHE_SYNC_ALL		(BIT(PCACHE_SYNC_CLASSES) - 1)
+
 /**
  * struct pcache_head - a per-CPU place where written data goes
  * @lock: protects @seg and @off
@@ -163,6 +171,11 @@ struct pcache_stats {
  *	       and the order of ksets in the journal agree
  * @flush_lock: serialises flushes, each of which holds every open kset's
  *		lock at once
+ * @seal_lost: BIT(PCACHE_SYNC_*) of each class of flush that has yet to
+ *	       hear that a seal failed and dropped keys of completed writes
+ * @flush_tickets: flushes ever started
+ * @lost_upto: per class, the flushes started up to this ticket fail: they
+ *	       were waiting when that class heard of the loss
  * @seal_ks: the kset being sealed
  * @wq: workqueue of the seal timer
  * @seal_work: seals open ksets PCACHE_SEAL_INTERVAL after a key arrives
@@ -192,6 +205,9 @@ struct pcache_cache {
 	struct srcu_struct srcu;
 	struct mutex seal_lock;
 	struct mutex flush_lock;
+	atomic_t seal_lost;
+	atomic64_t flush_tickets;
+	u64 lost_upto[PCACHE_SYNC_CLASSES];
 	struct pcache_kset_onmedia *seal_ks;
 	struct workqueue_struct *wq;
 	struct delayed_work seal_work;
@@ -205,6 +221,7 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 		       u64 sectors, struct kmem_cache *kc);
 void pcache_cache_stop(struct pcache_cache *c);
 int pcache_cache_flush(struct pcache_cache *c);
+int pcache_cache_sync(struct pcache_cache *c, int who);
 int pcache_cache_preflush(struct pcache_cache *c);
 u64 pcache_epoch_limit(struct pcache_cache *c, u64 seq);
 int pcache_write_reserve(struct pcache_cache *c, u32 sectors,

@@ -223,6 +223,7 @@ static struct {
 	u32 ms;
 	atomic_t waiting;
 	bool no_timer;
+	atomic_t seal_fails;
 } stall;
 
 /**
@@ -234,6 +235,21 @@ static struct {
 bool pcache_debug_no_timer(void)
 {
 	return READ_ONCE(stall.no_timer);
+}
+
+/**
+ * pcache_debug_seal_fail() - should this seal fail, as a test asked
+ *
+ * A seal fails for real only when the journal stays full for 30 s:
+ * seal_fails makes the next N seals of any cache device fail at once, as
+ * if that had happened, so that a test reaches the path that reports the
+ * lost keys.
+ *
+ * Return: true if this seal is to fail.
+ */
+bool pcache_debug_seal_fail(void)
+{
+	return atomic_dec_if_positive(&stall.seal_fails) >= 0;
 }
 
 /**
@@ -310,6 +326,8 @@ void pcache_pmem_debug_init(void)
 	debugfs_create_u32("stall_ms", 0600, crash.dir, &stall.ms);
 	debugfs_create_atomic_t("stalled", 0400, crash.dir, &stall.waiting);
 	debugfs_create_bool("no_seal_timer", 0600, crash.dir, &stall.no_timer);
+	debugfs_create_atomic_t("seal_fails", 0600, crash.dir,
+				&stall.seal_fails);
 	debugfs_create_u64("poison_start", 0600, crash.dir, &poison.start);
 	debugfs_create_file_unsafe("poison_len", 0600, crash.dir, NULL,
 				   &poison_len_fops);

@@ -42,6 +42,7 @@ void pcache_pmem_persist(void);
 bool pcache_pmem_crashed(void);
 void pcache_debug_stall(void);
 bool pcache_debug_no_timer(void);
+bool pcache_debug_seal_fail(void);
 void pcache_pmem_debug_init(void);
 void pcache_pmem_debug_exit(void);
 #else
@@ -55,6 +56,11 @@ static inline void pcache_debug_stall(void)
 }
 
 static inline bool pcache_debug_no_timer(void)
+{
+	return false;
+}
+
+static inline bool pcache_debug_seal_fail(void)
 {
 	return false;
 }

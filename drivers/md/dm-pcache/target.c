@@ -968,7 +968,7 @@ static int pcache_preresume(struct dm_target *ti)
 		ret = pcache_wb_flush(&d->wb);
 		pcache_wb_stop(&d->wb);
 		if (ret) {
-			pcache_err(d->name, "cannot leave %s: writeback failed (%d)",
+			pcache_err(d->name, "cannot leave %s: writeback failed or cached writes were lost (%d)",
 				   mode_name(old), ret);
 			return ret;
 		}
@@ -1117,7 +1117,7 @@ static int message_flush(struct pcache_dev *d, unsigned int argc)
 		pcache_err(d->name, "flush: %s",
 			   ret == -EAGAIN ? "device is suspended" :
 			   ret == -EINTR ? "interrupted" :
-			   "the backing device refuses writeback");
+			   "writeback failed or cached writes were lost");
 	return ret;
 }
 

@@ -770,8 +770,9 @@ void pcache_wb_stop(struct pcache_wb *wb)
  * Seals the open ksets and waits until the dirty tail has passed them,
  * i.e. until the backing device holds and has flushed all of it.
  *
- * Return: 0; -EIO if writeback failed meanwhile; -EINTR if interrupted;
- * -EAGAIN if the device is suspended.
+ * Return: 0; -EIO if writeback failed meanwhile or a failed seal lost
+ * keys (see pcache_cache_sync()); -EINTR if interrupted; -EAGAIN if the
+ * device is suspended.
  */
 int pcache_wb_flush(struct pcache_wb *wb)
 {
@@ -779,7 +780,12 @@ int pcache_wb_flush(struct pcache_wb *wb)
 	u64 target, errors = READ_ONCE(wb->errors);
 	int ret;
 
-	ret = pcache_cache_flush(c);
+	/* suspended: seal only, and leave a loss for the flush that works */
+	if (!READ_ONCE(wb->running)) {
+		pcache_cache_flush(c);
+		return -EAGAIN;
+	}
+	ret = pcache_cache_sync(c, PCACHE_SYNC_ADMIN);
 	if (ret)
 		return ret;
 	target = pcache_log_head_seq(&c->log);

@@ -9,7 +9,8 @@
 # dropped store.  After each crash the device is re-created (replay) and
 #   - the backing device alone holds a prefix of the flush epochs,
 #   - every write the writer saw become durable is intact, nothing is torn.
-# Then two races of a flush or a FUA write with a write held half committed.
+# Then two races of a flush or a FUA write with a write held half committed,
+# and a seal that fails outside a flush, which the next flush must report.
 #
 # DMPC_SWEEP_TEAR: "alt" (default, for make check) cuts cleanly at even
 # points and tears at odd ones; "both" (make torture) sweeps every point
@@ -19,7 +20,8 @@
 
 require_guest
 trap 'dm_cleanup; echo 0 > $DBG/crash_after 2>/dev/null
-	echo 0 > $DBG/no_seal_timer 2>/dev/null' EXIT
+	echo 0 > $DBG/no_seal_timer 2>/dev/null
+	echo 0 > $DBG/seal_fails 2>/dev/null' EXIT
 ktap_print_header
 
 DBG=/sys/kernel/debug/dm-pcache
@@ -37,11 +39,11 @@ if [ ! -d "$DBG" ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
 	exit "$KSFT_SKIP"
 fi
-# make check sweeps once (6 results), make torture both ways (7)
+# make check sweeps once (7 results), make torture both ways (8)
 if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
-	ktap_set_plan 7
+	ktap_set_plan 8
 else
-	ktap_set_plan 6
+	ktap_set_plan 7
 fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
@@ -205,9 +207,44 @@ fua_race() {
 	race_end "the FUA write"
 }
 
+# seal_lost: A completes without FUA; the seal at suspend fails (the
+# seal_fails knob) and drops A's key.  The next flush of each kind, the
+# filesystem's (fsync: REQ_PREFLUSH) and the administrator's (the flush
+# message), must fail, once: neither can keep its promise for A.  The
+# timer is off, so that only the suspend seals.
+seal_lost() {
+	local ret=0
+
+	race_start || return 1
+	echo 1 > $DBG/no_seal_timer
+	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
+	echo 1 > $DBG/seal_fails
+	dmsetup suspend sweep || ret=1
+	dmsetup resume sweep || { dm_cleanup; return 1; }
+	[ "$(cat $DBG/seal_fails)" = 0 ] &&
+		dmesg | grep -q 'journal full: keys not persisted' ||
+		{ echo "no seal failed"; ret=1; }
+	if dmsetup message sweep 0 flush 2> /dev/null; then
+		echo "the flush message after the lost seal succeeded"
+		ret=1
+	fi
+	if sync $DEV 2> /dev/null; then
+		echo "the first fsync after the lost seal succeeded"
+		ret=1
+	fi
+	sync $DEV || { echo "the second fsync failed too"; ret=1; }
+	dmsetup message sweep 0 flush ||
+		{ echo "the second flush message failed too"; ret=1; }
+	echo 0 > $DBG/seal_fails
+	echo 0 > $DBG/no_seal_timer
+	dmsetup remove sweep
+	return $ret
+}
+
 check "a write flushed while a newer one is half committed survives" \
 	flush_race
 check "a FUA write replaced while half committed survives" fua_race
+check "a flush after a failed seal reports the lost writes" seal_lost
 check "power restored: no crash point left armed" \
 	test "$(cat $DBG/crashed)" = 0
 ktap_finished
