@@ -326,13 +326,36 @@ static bool loss_reported(struct pcache_cache *c, int who, u64 ticket)
 	return ticket <= c->lost_upto[who];
 }
 
-/*
- * Every open kset is locked before any is sealed: see pcache_cache_flush().
- * @who: PCACHE_SYNC_* to report a lost seal to that class, or -1.
+/**
+ * pcache_cache_sync() - seal every open kset into the journal
+ * @c: cache
+ * @who: the class of flush to report a lost seal to: PCACHE_SYNC_BIO for a
+ *	 REQ_PREFLUSH, PCACHE_SYNC_ADMIN for the flush message or a mode
+ *	 change; -1 for an internal flush, which reports none
+ *
+ * Afterwards every key added before the call is durable.  A seal leaves
+ * out the parts of a key that a newer write replaced, so that newer write
+ * must be journaled by the same flush: every open kset is locked before
+ * any is sealed, which waits out writes between their index insert and
+ * their journal entry.  Sealing one kset at a time could journal the older
+ * key's kset after the newer write was indexed but before its key reached
+ * a kset already sealed, and lose both.
+ *
+ * A flush promises that every write completed before it is durable.  A
+ * seal that failed (the timer's, one for a full kset, or one at suspend)
+ * dropped keys of such writes, so the flushes of @who waiting when the
+ * loss is first seen fail even when their own seals succeed; later ones do
+ * not, as a filesystem that saw the error no longer counts on those
+ * writes.  Each class hears of a loss on its own, so that an
+ * administrator's flush never hides it from the filesystem.
+ *
+ * Return: 0; the error of a seal of this flush that failed (its keys are
+ * lost); or -EIO if an earlier seal lost keys and @who is a class.
  */
-static int flush_all(struct pcache_cache *c, int who)
+int pcache_cache_sync(struct pcache_cache *c, int who)
 {
-	u64 ticket = atomic64_inc_return(&c->flush_tickets);
+	/* only a class's flushes compare tickets */
+	u64 ticket = who >= 0 ? atomic64_inc_return(&c->flush_tickets) : 0;
 	int cpu, ret = 0;
 
 	mutex_lock(&c->flush_lock);
@@ -351,43 +374,17 @@ static int flush_all(struct pcache_cache *c, int who)
 }
 
 /**
- * pcache_cache_flush() - seal every open kset into the journal
+ * pcache_cache_flush() - an internal flush: seal, report no earlier loss
  * @c: cache
  *
- * Afterwards every key added before the call is durable.  A seal leaves
- * out the parts of a key that a newer write replaced, so that newer write
- * must be journaled by the same flush: every open kset is locked before
- * any is sealed, which waits out writes between their index insert and
- * their journal entry.  Sealing one kset at a time could journal the older
- * key's kset after the newer write was indexed but before its key reached
- * a kset already sealed, and lose both.
+ * For suspend, teardown and a FUA write's full flush, whose callers make
+ * no promise about writes that completed before them.
  *
- * Return: 0 or the error of a seal that failed (its keys are lost).
+ * Return: as pcache_cache_sync().
  */
 int pcache_cache_flush(struct pcache_cache *c)
 {
-	return flush_all(c, -1);
-}
-
-/**
- * pcache_cache_sync() - a flush that a user waits on: seal, report losses
- * @c: cache
- * @who: PCACHE_SYNC_BIO for a REQ_PREFLUSH, PCACHE_SYNC_ADMIN for the
- *	 flush message or a mode change
- *
- * A flush promises that every write completed before it is durable.  A
- * seal that failed (the timer's, one for a full kset, or one at suspend)
- * dropped keys of such writes, so the flushes waiting when the loss is
- * first seen fail even when their own seals succeed; later ones do not,
- * as a filesystem that saw the error no longer counts on those writes.
- * Each class hears of a loss on its own, so that an administrator's flush
- * never hides it from the filesystem.
- *
- * Return: 0, or -EIO if keys were lost.
- */
-int pcache_cache_sync(struct pcache_cache *c, int who)
-{
-	return flush_all(c, who);
+	return pcache_cache_sync(c, -1);
 }
 
 /**
@@ -557,7 +554,7 @@ struct commit_ctx {
 
 /*
  * Index one piece and add its journal copy to the open kset, both under
- * the kset's lock: see pcache_cache_flush().
+ * the kset's lock: see pcache_cache_sync().
  */
 static int commit_piece(struct pcache_cache *c, struct pcache_key_info *p,
 			void *ctx)

@@ -173,7 +173,7 @@ struct pcache_stats {
  *		lock at once
  * @seal_lost: BIT(PCACHE_SYNC_*) of each class of flush that has yet to
  *	       hear that a seal failed and dropped keys of completed writes
- * @flush_tickets: flushes ever started
+ * @flush_tickets: flushes of a class (PCACHE_SYNC_*) ever started
  * @lost_upto: per class, the flushes started up to this ticket fail: they
  *	       were waiting when that class heard of the loss
  * @seal_ks: the kset being sealed

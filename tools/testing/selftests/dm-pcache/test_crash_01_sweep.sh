@@ -39,11 +39,11 @@ if [ ! -d "$DBG" ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
 	exit "$KSFT_SKIP"
 fi
-# make check sweeps once (7 results), make torture both ways (8)
+# make check sweeps once (10 results), make torture both ways (11)
 if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
-	ktap_set_plan 8
+	ktap_set_plan 11
 else
-	ktap_set_plan 7
+	ktap_set_plan 10
 fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
@@ -207,37 +207,128 @@ fua_race() {
 	race_end "the FUA write"
 }
 
-# seal_lost: A completes without FUA; the seal at suspend fails (the
-# seal_fails knob) and drops A's key.  The next flush of each kind, the
-# filesystem's (fsync: REQ_PREFLUSH) and the administrator's (the flush
-# message), must fail, once: neither can keep its promise for A.  The
-# timer is off, so that only the suspend seals.
-seal_lost() {
-	local ret=0
-
-	race_start || return 1
+# seal_drop TABLE WRITE: a device made from TABLE (the seal timer off, so
+# that only the suspend seals), then the command WRITE; the seal at a
+# suspend fails (the seal_fails knob) and drops what WRITE added to the
+# open kset.  The flushes that follow are the caller's.
+seal_drop() {
+	blank $CDEV
+	blkdiscard -z -f $BDEV 2> /dev/null
+	dmsetup create sweep --table "$1" || return 1
 	echo 1 > $DBG/no_seal_timer
-	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
+	eval "$2"
 	echo 1 > $DBG/seal_fails
-	dmsetup suspend sweep || ret=1
-	dmsetup resume sweep || { dm_cleanup; return 1; }
-	[ "$(cat $DBG/seal_fails)" = 0 ] &&
-		dmesg | grep -q 'journal full: keys not persisted' ||
-		{ echo "no seal failed"; ret=1; }
-	if dmsetup message sweep 0 flush 2> /dev/null; then
-		echo "the flush message after the lost seal succeeded"
-		ret=1
-	fi
-	if sync $DEV 2> /dev/null; then
-		echo "the first fsync after the lost seal succeeded"
-		ret=1
-	fi
-	sync $DEV || { echo "the second fsync failed too"; ret=1; }
-	dmsetup message sweep 0 flush ||
-		{ echo "the second flush message failed too"; ret=1; }
+	dmsetup suspend sweep
+}
+
+# seal_drop_end: the device back to normal and removed
+seal_drop_end() {
+	dmsetup resume sweep 2> /dev/null
 	echo 0 > $DBG/seal_fails
 	echo 0 > $DBG/no_seal_timer
 	dmsetup remove sweep
+}
+
+# seal_resume: resume; the knob must have been used, by a kset with keys
+seal_resume() {
+	dmsetup resume sweep || { echo "resume failed"; return 1; }
+	[ "$(cat $DBG/seal_fails)" = 0 ] || { echo "no seal failed"; return 1; }
+}
+
+# must_fail WHAT CMD...: CMD (a flush) must fail; must_pass: succeed
+must_fail() {
+	local what=$1
+
+	shift
+	"$@" 2> /dev/null || return 0
+	echo "$what after the lost seal succeeded"
+	return 1
+}
+
+must_pass() {
+	local what=$1
+
+	shift
+	"$@" && return 0
+	echo "$what after the lost seal failed"
+	return 1
+}
+
+WRITE_A="dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none"
+
+# seal_lost: A completes without FUA and its key is dropped.  The next
+# flush of each kind, the filesystem's (fsync: REQ_PREFLUSH) and the
+# administrator's (the flush message), must fail, once: neither can keep
+# its promise for A.  A flush message while suspended only seals (EAGAIN)
+# and leaves the report to the first one after the resume.
+seal_lost() {
+	local ret=0
+
+	seal_drop "$TABLE" "$WRITE_A" || return 1
+	must_fail "the flush message while suspended" \
+		dmsetup message sweep 0 flush || ret=1
+	seal_resume || ret=1
+	dmesg | grep -q 'journal full: keys not persisted' ||
+		{ echo "no 'journal full' in dmesg"; ret=1; }
+	must_fail "the flush message" dmsetup message sweep 0 flush || ret=1
+	must_fail "the first fsync" sync $DEV || ret=1
+	must_pass "the second fsync" sync $DEV || ret=1
+	must_pass "the second flush message" dmsetup message sweep 0 flush ||
+		ret=1
+	seal_drop_end
+	return $ret
+}
+
+# seal_clean: a seal that drops only the clean key of a read fill loses
+# no write: every flush after it succeeds
+seal_clean() {
+	local ret=0
+
+	seal_drop "$TABLE" \
+		"dd if=$DEV of=/dev/null bs=4k count=1 iflag=direct status=none" ||
+		return 1
+	seal_resume || ret=1
+	must_pass "an fsync" sync $DEV || ret=1
+	must_pass "a flush message" dmsetup message sweep 0 flush || ret=1
+	seal_drop_end
+	return $ret
+}
+
+# seal_tombstone: in writearound mode A goes to the backing device after
+# a tombstone for its sector; losing the tombstone would let an older
+# cached copy come back after a replay, so the next fsync must fail
+seal_tombstone() {
+	local ret=0
+
+	seal_drop "$(pcache_table $CDEV $BDEV cache_mode writearound)" \
+		"$WRITE_A" || return 1
+	seal_resume || ret=1
+	must_fail "the first fsync" sync $DEV || ret=1
+	must_pass "the second fsync" sync $DEV || ret=1
+	seal_drop_end
+	return $ret
+}
+
+# seal_waiters: two fsyncs wait together (behind a write stalled while it
+# holds its open kset's lock) when the loss is first seen: both fail, as
+# each promises A; the next one succeeds
+seal_waiters() {
+	local ret=0 s1=$LOG.s1 s2=$LOG.s2
+
+	seal_drop "$TABLE" "$WRITE_A" || return 1
+	seal_resume || ret=1
+	echo 3000 > $DBG/stall_ms
+	dd if=$LOG.b of=$DEV bs=4k seek=1 count=1 oflag=direct status=none &
+	stalled_wait
+	{ sync $DEV 2> /dev/null; echo $? > $s1; } &
+	{ sync $DEV 2> /dev/null; echo $? > $s2; } &
+	wait
+	[ "$(cat $s1)" != 0 ] && [ "$(cat $s2)" != 0 ] || {
+		echo "of two fsyncs waiting together, not both failed"
+		ret=1
+	}
+	must_pass "the third fsync" sync $DEV || ret=1
+	seal_drop_end
 	return $ret
 }
 
@@ -245,6 +336,9 @@ check "a write flushed while a newer one is half committed survives" \
 	flush_race
 check "a FUA write replaced while half committed survives" fua_race
 check "a flush after a failed seal reports the lost writes" seal_lost
+check "a failed seal of clean keys only fails no flush" seal_clean
+check "a flush after a failed seal reports a lost tombstone" seal_tombstone
+check "every flush waiting when a loss is seen reports it" seal_waiters
 check "power restored: no crash point left armed" \
 	test "$(cat $DBG/crashed)" = 0
 ktap_finished
