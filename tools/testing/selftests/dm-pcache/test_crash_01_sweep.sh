@@ -142,10 +142,11 @@ fi
 head -c 4096 /dev/zero | tr '\0' A > $LOG.a
 head -c 4096 /dev/zero | tr '\0' B > $LOG.b
 
+# race_start [TABLE]: a fresh cache and backing device, default $TABLE
 race_start() {
 	blank $CDEV
 	blkdiscard -z -f $BDEV 2> /dev/null
-	dmsetup create sweep --table "$TABLE"
+	dmsetup create sweep --table "${1:-$TABLE}"
 }
 
 # race_stall: arm the stall; stalled_wait: until a write sleeps in it
@@ -157,6 +158,7 @@ stalled_wait() {
 		[ "$(cat $DBG/stalled)" = 1 ] && return 0
 		sleep 0.1
 	done
+	return 1
 }
 
 # race_end WHAT: cut the power, replay; block 0 must read A or B
@@ -212,13 +214,11 @@ fua_race() {
 # suspend fails (the seal_fails knob) and drops what WRITE added to the
 # open kset.  The flushes that follow are the caller's.
 seal_drop() {
-	blank $CDEV
-	blkdiscard -z -f $BDEV 2> /dev/null
-	dmsetup create sweep --table "$1" || return 1
+	race_start "$1" || return 1
 	echo 1 > $DBG/no_seal_timer
 	eval "$2"
 	echo 1 > $DBG/seal_fails
-	dmsetup suspend sweep
+	dmsetup suspend sweep || { seal_drop_end; return 1; }
 }
 
 # seal_drop_end: the device back to normal and removed
@@ -319,7 +319,7 @@ seal_waiters() {
 	seal_resume || ret=1
 	echo 3000 > $DBG/stall_ms
 	dd if=$LOG.b of=$DEV bs=4k seek=1 count=1 oflag=direct status=none &
-	stalled_wait
+	stalled_wait || { echo "the write did not stall"; ret=1; }
 	{ sync $DEV 2> /dev/null; echo $? > $s1; } &
 	{ sync $DEV 2> /dev/null; echo $? > $s2; } &
 	wait
