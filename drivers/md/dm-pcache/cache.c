@@ -331,7 +331,7 @@ static bool loss_reported(struct pcache_cache *c, int who, u64 ticket)
  * @c: cache
  * @who: the class of flush to report a lost seal to: PCACHE_SYNC_BIO for a
  *	 REQ_PREFLUSH, PCACHE_SYNC_ADMIN for the flush message or a mode
- *	 change; -1 for an internal flush, which reports none
+ *	 change; PCACHE_SYNC_NONE for an internal flush, which reports none
  *
  * Afterwards every key added before the call is durable.  A seal leaves
  * out the parts of a key that a newer write replaced, so that newer write
@@ -355,7 +355,8 @@ static bool loss_reported(struct pcache_cache *c, int who, u64 ticket)
 int pcache_cache_sync(struct pcache_cache *c, int who)
 {
 	/* only a class's flushes compare tickets */
-	u64 ticket = who >= 0 ? atomic64_inc_return(&c->flush_tickets) : 0;
+	bool report = who != PCACHE_SYNC_NONE;
+	u64 ticket = report ? atomic64_inc_return(&c->flush_tickets) : 0;
 	int cpu, ret = 0;
 
 	mutex_lock(&c->flush_lock);
@@ -365,7 +366,7 @@ int pcache_cache_sync(struct pcache_cache *c, int who)
 				     &c->flush_lock);
 	for_each_possible_cpu(cpu)
 		ret = seal_locked(c, per_cpu_ptr(c->open, cpu)) ?: ret;
-	if (who >= 0 && loss_reported(c, who, ticket))
+	if (report && loss_reported(c, who, ticket))
 		ret = -EIO;
 	for_each_possible_cpu(cpu)
 		mutex_unlock(&per_cpu_ptr(c->open, cpu)->lock);
@@ -384,7 +385,7 @@ int pcache_cache_sync(struct pcache_cache *c, int who)
  */
 int pcache_cache_flush(struct pcache_cache *c)
 {
-	return pcache_cache_sync(c, -1);
+	return pcache_cache_sync(c, PCACHE_SYNC_NONE);
 }
 
 /**

@@ -38,6 +38,7 @@ enum {
 
 /* Who waits on a flush that reports lost seals (pcache_cache_sync()) */
 enum {
+	PCACHE_SYNC_NONE = -1,	/* an internal flush: reports no loss */
 	PCACHE_SYNC_BIO,	/* REQ_PREFLUSH: the filesystem or application */
 	PCACHE_SYNC_ADMIN,	/* the flush message, a mode change */
 	PCACHE_SYNC_CLASSES,
