@@ -5,8 +5,8 @@
 # times the cache's size, the default CLOCK policy (GC keeps clean data
 # that was read since it was cached) must keep data and hit at least as
 # often as FIFO, within the run-to-run noise.  The reads are 8 KiB: the
-# debug guest's cost is per I/O, and 8 KiB halves it while showing what
-# 4 KiB reads showed (16 KiB reads did not tell the policies apart).
+# debug guest's cost is per I/O, and 8 KiB halves it; two of three runs
+# showed the gap 4 KiB reads showed (the .rst lists them all).
 # Both hit ratios are printed: the .rst quotes them.  Also: the
 # replacement option and message, and that keeping data loses nothing
 # (fio verify across GC, a restart and a replay).
