@@ -631,6 +631,14 @@ static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 	if (fua && !cc.ret)
 		cc.ret = seal_locked(c, cc.o);
 	mutex_unlock(&cc.o->lock);
+	/*
+	 * A completed FUA write is owed, as if a flush had followed it: a
+	 * newer write that replaces it later is not durable until some
+	 * flush, so writeback must not leave this one out for it.  A write
+	 * indexed before the barrier is seen by fua_whole() below.
+	 */
+	if (fua)
+		pcache_epochs_barrier(&c->epochs, &c->key_seq);
 	/* a tombstone is journaled whole: it never stays in the index */
 	if (fua && !cc.ret && !(k.flags & PCACHE_KEY_TOMBSTONE) &&
 	    !fua_whole(c, &cc))

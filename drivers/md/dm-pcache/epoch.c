@@ -20,7 +20,7 @@ void pcache_epochs_init(struct pcache_epochs *e, u64 seq)
 }
 
 /**
- * pcache_epochs_barrier() - a flush arrived
+ * pcache_epochs_barrier() - a flush arrived, or a FUA write was sealed
  * @e: epochs
  * @seq: the key sequence counter; read under the lock, so that barriers
  *	 of concurrent flushes are recorded in order

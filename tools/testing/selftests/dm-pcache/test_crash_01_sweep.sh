@@ -10,7 +10,8 @@
 #   - the backing device alone holds a prefix of the flush epochs,
 #   - every write the writer saw become durable is intact, nothing is torn.
 # Then two races of a flush or a FUA write with a write held half committed,
-# and a seal that fails outside a flush, which the next flush must report.
+# a FUA write that a plain one replaces before writeback gets to it, and a
+# seal that fails outside a flush, which the next flush must report.
 #
 # DMPC_SWEEP_TEAR: "alt" (default, for make check) cuts cleanly at even
 # points and tears at odd ones; "both" (make torture) sweeps every point
@@ -39,11 +40,11 @@ if [ ! -d "$DBG" ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
 	exit "$KSFT_SKIP"
 fi
-# make check sweeps once (10 results), make torture both ways (11)
+# make check sweeps once (11 results), make torture both ways (12)
 if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
-	ktap_set_plan 11
+	ktap_set_plan 12
 else
-	ktap_set_plan 10
+	ktap_set_plan 11
 fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
@@ -191,22 +192,71 @@ flush_race() {
 	race_end "the flush"
 }
 
+# write_fua: A written with REQ_FUA alone, by an asynchronous O_DSYNC
+# write (a synchronous one, as dd's, is followed by a flush of the whole
+# device); the caller waits for it
+write_fua() {
+	fio --name=fua --filename=$DEV --rw=write --bs=4k --size=4k \
+		--direct=1 --ioengine=libaio --sync=dsync --buffer_pattern=0x41 \
+		--output=/dev/null 2> $LOG.fio
+}
+
 # fua_race: A with FUA is held while B replaces it from the other CPU and
 # completes; once A completes, A (or B) must be durable.  The seal timer
-# is off meanwhile, or it could journal B first.
+# is off meanwhile, or it could journal B first.  Under a slow guest B may
+# start only after the stall: then this is fua_over without its wait.
 fua_race() {
+	local pid
+
 	race_start || return 1
 	echo 1 > $DBG/no_seal_timer
 	race_stall
-	# asynchronous O_DSYNC: REQ_FUA alone (a synchronous one, as dd's,
-	# is followed by a flush of the whole device)
-	fio --name=fua --filename=$DEV --rw=write --bs=4k --size=4k \
-		--direct=1 --ioengine=libaio --sync=dsync --buffer_pattern=0x41 \
-		--output=/dev/null 2> /dev/null &
-	stalled_wait
+	write_fua &
+	pid=$!
+	stalled_wait || echo "the FUA write did not stall"
 	taskset -c 1 dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct \
 		status=none
+	wait $pid || { echo "the FUA write failed: $(cat $LOG.fio)"; return 1; }
 	race_end "the FUA write"
+}
+
+# wb_passed: writeback has passed every journaled key (within 40 s: it
+# backs off up to 30 s after a failure)
+wb_passed() {
+	local i f
+
+	for ((i = 0; i < 200; i++)); do
+		read -ra f <<< "$(dmsetup status sweep)"
+		# fields 7, 8 and 21: journal head, dirty tail, dirty bytes
+		[ "${f[9]}" = "${f[10]}" ] && [ "${f[23]}" = 0 ] && return 0
+		sleep 0.2
+	done
+	echo "writeback did not pass the journal: $(dmsetup status sweep)"
+	return 1
+}
+
+# sweepb's table: passing I/O to the backing device, or failing it
+backing() {
+	dmsetup reload sweepb --table "0 $((32 * 2048)) $1" &&
+		dmsetup suspend sweepb && dmsetup resume sweepb
+}
+
+# fua_over: A with FUA completes; B, no FUA, replaces it before writeback
+# gets to A (the backing device fails until then) and is still in an open
+# kset when the power is cut.  A FUA write is owed once it completes, so
+# writeback must not leave A out for B, which no flush made durable.
+fua_over() {
+	local ret=0
+
+	race_start || return 1
+	echo 1 > $DBG/no_seal_timer
+	backing error || return 1
+	write_fua || { echo "the FUA write failed: $(cat $LOG.fio)"; ret=1; }
+	dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct status=none
+	backing "linear $BACKING 0" || ret=1
+	wb_passed || ret=1
+	race_end "the FUA write overwritten before writeback" || ret=1
+	return $ret
 }
 
 # seal_drop TABLE WRITE: a device made from TABLE (the seal timer off, so
@@ -335,6 +385,7 @@ seal_waiters() {
 check "a write flushed while a newer one is half committed survives" \
 	flush_race
 check "a FUA write replaced while half committed survives" fua_race
+check "a FUA write replaced before writeback survives" fua_over
 check "a flush after a failed seal reports the lost writes" seal_lost
 check "a failed seal of clean keys only fails no flush" seal_clean
 check "a flush after a failed seal reports a lost tombstone" seal_tombstone
