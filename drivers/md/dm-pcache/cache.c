@@ -672,10 +672,13 @@ static int new_head(struct pcache_cache *c, struct pcache_head *h)
 	return 0;
 }
 
-/* Space at this CPU's data head; -ENOSPC when no segment is free. */
-static int reserve(struct pcache_cache *c, u32 sectors, struct pcache_wres *r)
+/*
+ * Space at data head @h; -ENOSPC when it has none and either @open is
+ * false or no segment is free for a new one.
+ */
+static int reserve_at(struct pcache_cache *c, struct pcache_head *h,
+		      u32 sectors, struct pcache_wres *r, bool open)
 {
-	struct pcache_head *h = per_cpu_ptr(c->heads, raw_smp_processor_id());
 	int ret = 0;
 
 	spin_lock(&h->lock);
@@ -689,7 +692,7 @@ static int reserve(struct pcache_cache *c, u32 sectors, struct pcache_wres *r)
 		h->seg = PCACHE_SEG_NONE;
 	}
 	if (h->seg == PCACHE_SEG_NONE)
-		ret = new_head(c, h);
+		ret = open ? new_head(c, h) : -ENOSPC;
 	if (!ret) {
 		r->seg = h->seg;
 		r->off = h->off;
@@ -700,6 +703,33 @@ static int reserve(struct pcache_cache *c, u32 sectors, struct pcache_wres *r)
 	}
 	spin_unlock(&h->lock);
 	return ret;
+}
+
+/* Space at this CPU's data head; -ENOSPC when no segment is free. */
+static int reserve(struct pcache_cache *c, u32 sectors, struct pcache_wres *r)
+{
+	return reserve_at(c, per_cpu_ptr(c->heads, raw_smp_processor_id()),
+			  sectors, r, true);
+}
+
+/*
+ * Space at any CPU's open data head, for a writer whose own CPU cannot open
+ * one.  An open head is closed only once it is full, and GC reclaims only
+ * closed segments: with as many open heads as the cache has segments to
+ * spare (a small cache, or a host with many CPUs), a writer on another CPU
+ * would wait until an idle CPU wrote again, maybe forever.  Filling the
+ * open heads instead closes them, so GC can free them.
+ */
+static int reserve_shared(struct pcache_cache *c, u32 sectors,
+			  struct pcache_wres *r)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		if (!reserve_at(c, per_cpu_ptr(c->heads, cpu), sectors, r,
+				false))
+			return 0;
+	return -ENOSPC;
 }
 
 static bool space_free(struct pcache_cache *c)
@@ -717,9 +747,11 @@ static bool space_free(struct pcache_cache *c)
  * @r: the space; r->sectors may be fewer than asked when the data head's
  *     segment ends, and the caller then writes only that much
  *
- * When every segment is in use the caller sleeps until writeback and GC
- * free one: a write is never failed or sent around the cache because the
- * cache is full.  A wait longer than PCACHE_SPACE_WARN is logged.
+ * When no segment is free for this CPU's data head the write takes room
+ * at another CPU's open head; when there is none either, the caller
+ * sleeps until writeback and GC free a segment: a write is never failed
+ * or sent around the cache because the cache is full.  A wait longer than
+ * PCACHE_SPACE_WARN is logged.
  *
  * Return: 0.
  */
@@ -729,10 +761,10 @@ int pcache_write_reserve(struct pcache_cache *c, u32 sectors,
 	unsigned long start = jiffies;
 	bool warned = false;
 
-	if (!reserve(c, sectors, r))
+	if (!reserve(c, sectors, r) || !reserve_shared(c, sectors, r))
 		return 0;
 	this_cpu_inc(c->stats->space_waits);
-	while (reserve(c, sectors, r)) {
+	while (reserve(c, sectors, r) && reserve_shared(c, sectors, r)) {
 		kick_gc(c);
 		wait_event_timeout(c->space_wait, space_free(c), HZ / 10);
 		if (!warned && time_after(jiffies, start + PCACHE_SPACE_WARN)) {
