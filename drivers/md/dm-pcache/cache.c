@@ -349,6 +349,11 @@ static bool loss_reported(struct pcache_cache *c, int who, u64 ticket)
  * writes.  Each class hears of a loss on its own, so that an
  * administrator's flush never hides it from the filesystem.
  *
+ * The flush of a class also ends a flush epoch (see epoch.h), so that
+ * writeback never leaves out a write completed before it for a newer one
+ * that no flush made durable: the backing device must hold it once the
+ * flush message has waited for writeback.
+ *
  * Return: 0; the error of a seal of this flush that failed (its keys are
  * lost); or -EIO if an earlier seal lost keys and @who is a class.
  */
@@ -359,6 +364,8 @@ int pcache_cache_sync(struct pcache_cache *c, int who)
 	u64 ticket = report ? atomic64_inc_return(&c->flush_tickets) : 0;
 	int cpu, ret = 0;
 
+	if (report)
+		pcache_epochs_barrier(&c->epochs, &c->key_seq);
 	mutex_lock(&c->flush_lock);
 	/* lockdep counts these as one lock held many times (up to 2047) */
 	for_each_possible_cpu(cpu)
@@ -396,7 +403,6 @@ int pcache_cache_flush(struct pcache_cache *c)
  */
 int pcache_cache_preflush(struct pcache_cache *c)
 {
-	pcache_epochs_barrier(&c->epochs, &c->key_seq);
 	return pcache_cache_sync(c, PCACHE_SYNC_BIO);
 }
 

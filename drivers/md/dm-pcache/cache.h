@@ -182,7 +182,7 @@ struct pcache_stats {
  * @seal_work: seals open ksets PCACHE_SEAL_INTERVAL after a key arrives
  * @data_crc: keys carry a CRC of their data
  * @replacement: PCACHE_REPL_*
- * @epochs: where REQ_PREFLUSH bios fell among the keys (see epoch.h)
+ * @epochs: where flushes and FUA writes fell among the keys (see epoch.h)
  */
 struct pcache_cache {
 	const char *name;

@@ -57,8 +57,9 @@ out:
  *
  * A newer key of sequence number at most the result is in the same flush
  * epoch as key @seq.  The caller holds the lock of the subtree in which it
- * looks at newer keys: a flush that a newer key's write came after was
- * recorded before that key was inserted, so it is seen here.
+ * looks at newer keys: a flush (or FUA write) that a newer key's write
+ * came after was recorded before that key was inserted, so it is seen
+ * here.
  *
  * Return: the last sequence number of the epoch so far, or @seq itself
  * when the key's epoch is not known.

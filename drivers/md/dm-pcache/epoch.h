@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Flush epochs: which cached writes a REQ_PREFLUSH or a FUA write keeps
- * apart.
+ * Flush epochs: which cached writes a flush (REQ_PREFLUSH or the flush
+ * message) or a FUA write keeps apart.
  *
  * Writeback may leave out the data of a dirty write when a newer dirty
  * write to the same sectors followed it with no flush in between.  The
@@ -29,8 +29,8 @@
 #define PCACHE_EPOCH_BARRIERS	128
 
 /**
- * struct pcache_epochs - the barriers of recent flushes
- * @lock: protects the other fields; taken per flush and by writeback
+ * struct pcache_epochs - the barriers of recent flushes and FUA writes
+ * @lock: protects the other fields; taken per barrier and by writeback
  * @unknown: keys up to this sequence number are never left out
  * @first: index of the oldest barrier in @bar
  * @nr: barriers in @bar

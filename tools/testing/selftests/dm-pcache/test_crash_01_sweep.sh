@@ -10,8 +10,9 @@
 #   - the backing device alone holds a prefix of the flush epochs,
 #   - every write the writer saw become durable is intact, nothing is torn.
 # Then two races of a flush or a FUA write with a write held half committed,
-# a FUA write that a plain one replaces before writeback gets to it, and a
-# seal that fails outside a flush, which the next flush must report.
+# a FUA write or a write the flush message sealed that a plain one
+# replaces before writeback gets to it, and a seal that fails outside a
+# flush, which the next flush must report.
 #
 # DMPC_SWEEP_TEAR: "alt" (default, for make check) cuts cleanly at even
 # points and tears at odd ones; "both" (make torture) sweeps every point
@@ -40,11 +41,11 @@ if [ ! -d "$DBG" ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
 	exit "$KSFT_SKIP"
 fi
-# make check sweeps once (11 results), make torture both ways (12)
+# make check sweeps once (12 results), make torture both ways (13)
 if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
-	ktap_set_plan 12
+	ktap_set_plan 13
 else
-	ktap_set_plan 11
+	ktap_set_plan 12
 fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
@@ -304,6 +305,42 @@ must_pass() {
 	return 1
 }
 
+# msg_over: A completes, the flush message seals it; B replaces it while
+# writeback still waits for the backing device (suspended) to write an
+# older kset.  Once the message returns, the backing device alone must
+# hold A (or B): a flush ends a flush epoch, so writeback must not leave A
+# out for B, which no flush made durable.
+msg_over() {
+	local ret=0 pid i
+
+	race_start || return 1
+	echo 1 > $DBG/no_seal_timer
+	dmsetup suspend sweepb || { dmsetup remove sweep; return 1; }
+	# X from CPU 0 and A from CPU 1: two open ksets, X's sealed first
+	dd if=$LOG.b of=$DEV bs=4k seek=8 count=1 oflag=direct status=none
+	taskset -c 1 dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct \
+		status=none
+	dmsetup message sweep 0 flush &
+	pid=$!
+	# until both ksets are journaled (status field 21: dirty bytes)
+	for ((i = 0; i < 100; i++)); do
+		[ "$(status_field sweep 21)" = 8192 ] && break
+		sleep 0.1
+	done
+	dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct status=none
+	dmsetup resume sweepb
+	wait $pid || { echo "the flush message failed"; ret=1; }
+	dd if=$BDEV of=$LOG.got bs=4k count=1 iflag=direct status=none
+	echo 0 > $DBG/no_seal_timer
+	dmsetup remove sweep
+	cmp -s $LOG.got $LOG.a || cmp -s $LOG.got $LOG.b || {
+		echo "backing block 0 after the flush message:"
+		od -A d -t x1 $LOG.got | head -3
+		ret=1
+	}
+	return $ret
+}
+
 WRITE_A="dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none"
 
 # seal_lost: A completes without FUA and its key is dropped.  The next
@@ -386,6 +423,8 @@ check "a write flushed while a newer one is half committed survives" \
 	flush_race
 check "a FUA write replaced while half committed survives" fua_race
 check "a FUA write replaced before writeback survives" fua_over
+check "a write flushed by message, then replaced, reaches the backing device" \
+	msg_over
 check "a flush after a failed seal reports the lost writes" seal_lost
 check "a failed seal of clean keys only fails no flush" seal_clean
 check "a flush after a failed seal reports a lost tombstone" seal_tombstone
