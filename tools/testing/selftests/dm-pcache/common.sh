@@ -157,10 +157,15 @@ backing_table() {
 	fi
 }
 
+# switch_table NAME TABLE: give the dm device NAME the table TABLE, live
+switch_table() {
+	dmsetup reload "$1" --table "$2" && dmsetup suspend "$1" &&
+		dmsetup resume "$1"
+}
+
 # switch_backing NAME DEV MODE: give the dm device NAME that table, live
 switch_backing() {
-	dmsetup reload "$1" --table "$(backing_table "$2" "$3")" &&
-		dmsetup suspend "$1" && dmsetup resume "$1"
+	switch_table "$1" "$(backing_table "$2" "$3")"
 }
 
 # Make a device blank (formattable) by zeroing its first 8 KiB.

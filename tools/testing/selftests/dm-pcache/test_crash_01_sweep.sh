@@ -236,12 +236,6 @@ wb_passed() {
 	return 1
 }
 
-# sweepb's table: passing I/O to the backing device, or failing it
-backing() {
-	dmsetup reload sweepb --table "0 $((32 * 2048)) $1" &&
-		dmsetup suspend sweepb && dmsetup resume sweepb
-}
-
 # fua_over: A with FUA completes; B, no FUA, replaces it before writeback
 # gets to A (the backing device fails until then) and is still in an open
 # kset when the power is cut.  A FUA write is owed once it completes, so
@@ -251,10 +245,10 @@ fua_over() {
 
 	race_start || return 1
 	echo 1 > $DBG/no_seal_timer
-	backing error || return 1
+	switch_table sweepb "0 $((32 * 2048)) error" || return 1
 	write_fua || { echo "the FUA write failed: $(cat $LOG.fio)"; ret=1; }
 	dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct status=none
-	backing "linear $BACKING 0" || ret=1
+	switch_table sweepb "0 $((32 * 2048)) linear $BACKING 0" || ret=1
 	wb_passed || ret=1
 	race_end "the FUA write overwritten before writeback" || ret=1
 	return $ret
@@ -322,11 +316,14 @@ msg_over() {
 		status=none
 	dmsetup message sweep 0 flush &
 	pid=$!
-	# until both ksets are journaled (status field 21: dirty bytes)
+	# until both ksets are journaled (status field 21: dirty bytes); B
+	# sealed with them would test nothing
 	for ((i = 0; i < 100; i++)); do
 		[ "$(status_field sweep 21)" = 8192 ] && break
 		sleep 0.1
 	done
+	[ $i -lt 100 ] ||
+		{ echo "the flush message sealed nothing in 10 s"; ret=1; }
 	dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct status=none
 	dmsetup resume sweepb
 	wait $pid || { echo "the flush message failed"; ret=1; }
