@@ -93,12 +93,17 @@ static void key_journaled(struct pcache_cache *c,
 			  const struct pcache_key_info *k, u64 kset_seq,
 			  void *ctx)
 {
+	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
 	u64 *dirty = ctx;
 
 	if (pcache_key_has_data(k))
 		atomic64_max(&c->segrt[k->seg].wb_seq, kset_seq + 1);
-	if (k->flags & PCACHE_KEY_DIRTY)
-		*dirty += (u64)k->sectors << SECTOR_SHIFT;
+	if (!(k->flags & PCACHE_KEY_DIRTY))
+		return;
+	*dirty += (u64)k->sectors << SECTOR_SHIFT;
+	spin_lock(&t->lock);
+	pcache_subtree_mark_journaled(t, k->lba, k->lba + k->sectors, k->seq);
+	spin_unlock(&t->lock);
 }
 
 /* A kset is in the journal: its segments are needed until written back. */
@@ -513,6 +518,8 @@ static void index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 	spin_lock(&t->lock);
 	k->seq = atomic64_inc_return(&c->key_seq);
 	n->k = *k;
+	if (k->flags & PCACHE_KEY_DIRTY)
+		n->k.flags |= PCACHE_KEY_OPEN;
 	/* the newest key needs at most one split, so one spare suffices */
 	ret = pcache_subtree_insert(t, n, take_spare, &spare, &c->idx.pool,
 				    &hit);

@@ -4,20 +4,21 @@
  * message) or a FUA write keeps apart.
  *
  * Writeback may leave out the data of a dirty write when a newer dirty
- * write to the same sectors followed it with no flush in between.  The
- * backing device then never holds the older data, which a power cut of a
- * plain disk could have lost as well: without a flush the device owed the
- * older write nothing once the newer one replaced it.  Across a completed
- * flush that is not so, and the older data must reach the disk first; nor
- * is it for a completed FUA write, which is owed by itself.
+ * write to the same sectors, already journaled (see PCACHE_KEY_OPEN),
+ * followed it with no flush in between.  The backing device then never
+ * holds the older data, which a power cut of a plain disk could have lost
+ * as well: without a flush the device owed the older write nothing once
+ * the newer one replaced it.  Across a completed flush that is not so, and
+ * the older data must reach the disk first; nor is it for a completed FUA
+ * write, which is owed by itself.
  *
  * Each flush records the highest key sequence number handed out when it
  * arrived (a barrier): a write finished before the flush was sent has a
  * key at or below it.  A FUA write records one once its key is sealed.
  * Writes in flight during the flush may land on either side, which the
- * block layer allows.  The barriers live in a small ring;
- * a key older than the oldest barrier still known, or than the load of the
- * cache (whose earlier flushes were not recorded), is never left out.
+ * block layer allows.  The barriers live in a small ring; a key older than
+ * the oldest barrier still known, or than the load of the cache (whose
+ * earlier flushes were not recorded), is never left out.
  */
 #ifndef _PCACHE_EPOCH_H
 #define _PCACHE_EPOCH_H

@@ -357,9 +357,13 @@ bool pcache_subtree_drop(struct pcache_subtree *t,
  * holds it, or dirty data of a newer write that a flush separates from it:
  * writing the older data first keeps the backing device in flush order.
  * Where a newer dirty write of the same flush epoch holds the sectors, the
- * older data is left out (see epoch.h).  Where the index holds clean data
- * or nothing, newer data already reached the backing device and the old
- * copy must not overwrite it.
+ * older data is left out (see epoch.h), but only once that write's key is
+ * in the journal: a power cut before then loses it, and replay, counting
+ * the older key's kset behind the dirty tail as written back, would bring
+ * the older data back as clean while the backing device holds what went
+ * before it.  Where the index holds clean data or nothing, newer data
+ * already reached the backing device and the old copy must not overwrite
+ * it.
  *
  * Return: true if a run was found.
  */
@@ -378,6 +382,7 @@ bool pcache_subtree_wb_run(struct pcache_subtree *t,
 			break;
 		wanted = (e->k.flags & PCACHE_KEY_DIRTY) &&
 			 (e->k.seq == k->seq ||
+			  (e->k.flags & PCACHE_KEY_OPEN) ||
 			  pcache_seq_after(e->k.seq, max_seq(k->seq, limit)));
 		if (in && (!wanted || e->k.lba != *end))
 			break;
@@ -419,6 +424,38 @@ bool pcache_subtree_next_of(struct pcache_subtree *t, u64 from, u64 end,
 	return false;
 }
 
+/* Clear @flags on the pieces of the key of sequence @seq in [@lba, @end). */
+static void clear_flags(struct pcache_subtree *t, u64 lba, u64 end, u64 seq,
+			u32 flags)
+{
+	struct rb_node *node = first_ending_after(t, lba, NULL);
+	struct pcache_key *e;
+
+	for (; node; node = rb_next(node)) {
+		e = rb_entry(node, struct pcache_key, node);
+		if (e->k.lba >= end)
+			break;
+		if (e->k.seq == seq)
+			e->k.flags &= ~flags;
+	}
+}
+
+/**
+ * pcache_subtree_mark_journaled() - a key's pieces reached the journal
+ * @t: subtree, locked by the caller
+ * @lba: first sector of the journaled piece
+ * @end: sector after it
+ * @seq: the key's sequence number
+ *
+ * Called only once the kset holding the piece is appended: until then a
+ * power cut would lose the key, and older data left out for it with it.
+ */
+void pcache_subtree_mark_journaled(struct pcache_subtree *t, u64 lba,
+				   u64 end, u64 seq)
+{
+	clear_flags(t, lba, end, seq, PCACHE_KEY_OPEN);
+}
+
 /**
  * pcache_subtree_mark_clean() - the data of one write reached the backing
  *				 device
@@ -430,16 +467,7 @@ bool pcache_subtree_next_of(struct pcache_subtree *t, u64 from, u64 end,
 void pcache_subtree_mark_clean(struct pcache_subtree *t, u64 lba, u64 end,
 			       u64 seq)
 {
-	struct rb_node *node = first_ending_after(t, lba, NULL);
-	struct pcache_key *e;
-
-	for (; node; node = rb_next(node)) {
-		e = rb_entry(node, struct pcache_key, node);
-		if (e->k.lba >= end)
-			break;
-		if (e->k.seq == seq)
-			e->k.flags &= ~PCACHE_KEY_DIRTY;
-	}
+	clear_flags(t, lba, end, seq, PCACHE_KEY_DIRTY);
 }
 
 /**

@@ -24,6 +24,12 @@
 
 /* In memory only: the key was read since it was made or moved */
 #define PCACHE_KEY_HIT		(1U << 31)
+/*
+ * In memory only: the key of a write is not yet in the journal, so a power
+ * cut loses it; writeback never leaves older data out for such a key.
+ */
+#define PCACHE_KEY_OPEN		(1U << 30)
+static_assert(!((PCACHE_KEY_HIT | PCACHE_KEY_OPEN) & PCACHE_KEY_FLAGS_ALL));
 
 /**
  * struct pcache_key - a key in the index
@@ -93,6 +99,8 @@ bool pcache_subtree_wb_run(struct pcache_subtree *t,
 			   u64 limit, u64 *start, u64 *end);
 bool pcache_subtree_next_of(struct pcache_subtree *t, u64 from, u64 end,
 			    u64 seq, struct pcache_key_info *out);
+void pcache_subtree_mark_journaled(struct pcache_subtree *t, u64 lba,
+				   u64 end, u64 seq);
 void pcache_subtree_mark_clean(struct pcache_subtree *t, u64 lba, u64 end,
 			       u64 seq);
 bool pcache_subtree_move(struct pcache_subtree *t,

@@ -718,6 +718,39 @@ static void wb_run_test(struct kunit *test)
 	tree_free(f);
 }
 
+/* Only a newer write already in the journal replaces the older data */
+static void wb_run_open_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+	struct pcache_key_info k = { .lba = 0, .sectors = 32, .seq = 5,
+				     .flags = PCACHE_KEY_DIRTY };
+	u64 start, end;
+
+	put(f, 0, 32, 5, PCACHE_KEY_DIRTY);
+	put(f, 8, 8, 7, PCACHE_KEY_DIRTY | PCACHE_KEY_OPEN);
+	/* no flush since seq 5, but seq 7 could still be lost: write all */
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 0, 100,
+						      &start, &end));
+	KUNIT_EXPECT_EQ(test, start, 0);
+	KUNIT_EXPECT_EQ(test, end, 32);
+	/* a piece of another key is untouched */
+	pcache_subtree_mark_journaled(&f->t, 0, 32, 6);
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 0, 100,
+						      &start, &end));
+	KUNIT_EXPECT_EQ(test, end, 32);
+	/* journaled, seq 7 replaces the older data */
+	pcache_subtree_mark_journaled(&f->t, 8, 16, 7);
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 0, 100,
+						      &start, &end));
+	KUNIT_EXPECT_EQ(test, start, 0);
+	KUNIT_EXPECT_EQ(test, end, 8);
+	KUNIT_ASSERT_TRUE(test, pcache_subtree_wb_run(&f->t, &k, 8, 100,
+						      &start, &end));
+	KUNIT_EXPECT_EQ(test, start, 16);
+	KUNIT_EXPECT_EQ(test, end, 32);
+	tree_free(f);
+}
+
 /* A newer dirty write of the same flush epoch replaces the older data */
 static void wb_run_epoch_test(struct kunit *test)
 {
@@ -1047,7 +1080,8 @@ static void key_flags_test(struct kunit *test)
 {
 	struct pcache_key_onmedia o;
 	struct pcache_key_info k = { .sectors = 8,
-				     .flags = PCACHE_KEY_DIRTY | PCACHE_KEY_HIT };
+				     .flags = PCACHE_KEY_DIRTY | PCACHE_KEY_HIT |
+					      PCACHE_KEY_OPEN };
 
 	KUNIT_EXPECT_EQ(test, check_flags(PCACHE_KEY_ZERO), 0);
 	KUNIT_EXPECT_EQ(test, check_flags(PCACHE_KEY_ZERO | PCACHE_KEY_DIRTY |
@@ -1315,6 +1349,7 @@ static struct kunit_case pcache_index_cases[] = {
 	KUNIT_CASE(lookup_test),
 	KUNIT_CASE(wb_run_test),
 	KUNIT_CASE(wb_run_epoch_test),
+	KUNIT_CASE(wb_run_open_test),
 	KUNIT_CASE(epochs_test),
 	KUNIT_CASE(wb_hold_test),
 	KUNIT_CASE(evict_test),
