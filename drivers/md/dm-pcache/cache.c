@@ -89,34 +89,54 @@ static void each_live_key(struct pcache_cache *c,
 	}
 }
 
+static void key_dirty_bytes(struct pcache_cache *c,
+			    const struct pcache_key_info *k, u64 kset_seq,
+			    void *ctx)
+{
+	u64 *dirty = ctx;
+
+	if (k->flags & PCACHE_KEY_DIRTY)
+		*dirty += (u64)k->sectors << SECTOR_SHIFT;
+}
+
 static void key_journaled(struct pcache_cache *c,
 			  const struct pcache_key_info *k, u64 kset_seq,
 			  void *ctx)
 {
 	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
-	u64 *dirty = ctx;
 
 	if (pcache_key_has_data(k))
 		atomic64_max(&c->segrt[k->seg].wb_seq, kset_seq + 1);
 	if (!(k->flags & PCACHE_KEY_DIRTY))
 		return;
-	*dirty += (u64)k->sectors << SECTOR_SHIFT;
 	spin_lock(&t->lock);
 	pcache_subtree_mark_journaled(t, k->lba, k->lba + k->sectors, k->seq);
 	spin_unlock(&t->lock);
 }
 
-/* A kset is in the journal: its segments are needed until written back. */
-static void kset_journaled(struct pcache_cache *c,
-			   const struct pcache_kset_onmedia *ks)
+/*
+ * Append @ks to the journal; its segments are then needed until written
+ * back.  Its dirty bytes are counted before the append: writeback may take
+ * the kset as soon as the journal head passes it, and bytes it took off
+ * before they were added would stay counted for good.
+ */
+static int journal_append(struct pcache_cache *c,
+			  struct pcache_kset_onmedia *ks)
 {
 	u64 dirty = 0;
+	int ret;
 
-	each_live_key(c, ks, key_journaled, &dirty);
-	if (!dirty)
-		return;
+	each_live_key(c, ks, key_dirty_bytes, &dirty);
 	atomic64_add(dirty, &c->dirty_bytes);
+	ret = pcache_log_append(&c->log, ks);
+	if (ret) {
+		atomic64_sub(dirty, &c->dirty_bytes);
+		return ret;
+	}
+	pcache_debug_stall(PCACHE_STALL_APPEND);
 	atomic64_add(dirty, &c->dirtied);
+	each_live_key(c, ks, key_journaled, NULL);
+	return 0;
 }
 
 static void key_unpin(struct pcache_cache *c, const struct pcache_key_info *k,
@@ -143,10 +163,9 @@ static int seal_add(struct pcache_cache *c, const struct pcache_key_info *k)
 	int ret;
 
 	if (count == PCACHE_KSET_MAX_KEYS) {
-		ret = pcache_log_append(&c->log, ks);
+		ret = journal_append(c, ks);
 		if (ret)
 			return ret;
-		kset_journaled(c, ks);
 		kset_reset(ks);
 		count = 0;
 	}
@@ -201,11 +220,8 @@ static int seal_pieces(struct pcache_cache *c,
 		pcache_key_decode(&in->keys[i], &k);
 		ret = seal_key(c, &k);
 	}
-	if (!ret && c->seal_ks->count) {
-		ret = pcache_log_append(&c->log, c->seal_ks);
-		if (!ret)
-			kset_journaled(c, c->seal_ks);
-	}
+	if (!ret && c->seal_ks->count)
+		ret = journal_append(c, c->seal_ks);
 	return ret;
 }
 
@@ -580,7 +596,7 @@ static int commit_piece(struct pcache_cache *c, struct pcache_key_info *p,
 	if (le16_to_cpu(cc->o->ks->count) == PCACHE_KSET_MAX_KEYS)
 		cc->ret = seal_locked(c, cc->o) ?: cc->ret;
 	index_piece(c, p, &j);
-	pcache_debug_stall();
+	pcache_debug_stall(PCACHE_STALL_COMMIT);
 	open_add(c, cc->o, &j);
 	/* kept for fua_whole() only */
 	if (cc->fua && cc->n < FUA_PIECES)

@@ -217,10 +217,12 @@ DEFINE_DEBUGFS_ATTRIBUTE(crash_now_fops, NULL, crash_now_set, "%llu\n");
  * A stall of one write between its index insert and its journal entry,
  * so that a test can send a flush exactly there: stall_ms (at most 10 s)
  * arms it for the next write of any cache device only, stalled reads 1
- * while that write sleeps.
+ * while that write sleeps.  append_stall_ms does the same for the next
+ * seal, right after its kset is appended to the journal, where writeback
+ * may already take the kset.
  */
 static struct {
-	u32 ms;
+	u32 ms[PCACHE_STALLS];
 	atomic_t waiting;
 	bool no_timer;
 	atomic_t seal_fails;
@@ -254,16 +256,17 @@ bool pcache_debug_seal_fail(void)
 
 /**
  * pcache_debug_stall() - sleep here if a test armed a stall
+ * @at: which of the stall points this is
  *
  * Called where the cache wants a race window made wide; may sleep.
  */
-void pcache_debug_stall(void)
+void pcache_debug_stall(enum pcache_stall_at at)
 {
 	u32 ms;
 
-	if (likely(!READ_ONCE(stall.ms)))
+	if (likely(!READ_ONCE(stall.ms[at])))
 		return;
-	ms = xchg(&stall.ms, 0);
+	ms = xchg(&stall.ms[at], 0);
 	if (!ms)
 		return;
 	atomic_inc(&stall.waiting);
@@ -323,7 +326,10 @@ void pcache_pmem_debug_init(void)
 	debugfs_create_file_unsafe("crash_now", 0200, crash.dir, NULL,
 				   &crash_now_fops);
 	debugfs_create_bool("tear", 0600, crash.dir, &crash.tear);
-	debugfs_create_u32("stall_ms", 0600, crash.dir, &stall.ms);
+	debugfs_create_u32("stall_ms", 0600, crash.dir,
+			   &stall.ms[PCACHE_STALL_COMMIT]);
+	debugfs_create_u32("append_stall_ms", 0600, crash.dir,
+			   &stall.ms[PCACHE_STALL_APPEND]);
 	debugfs_create_atomic_t("stalled", 0400, crash.dir, &stall.waiting);
 	debugfs_create_bool("no_seal_timer", 0600, crash.dir, &stall.no_timer);
 	debugfs_create_atomic_t("seal_fails", 0600, crash.dir,

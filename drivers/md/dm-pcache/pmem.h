@@ -38,9 +38,16 @@ void pcache_pmem_write(struct pcache_pmem *pm, u64 off, const void *src,
 void pcache_pmem_zero(struct pcache_pmem *pm, u64 off, size_t len);
 void pcache_pmem_persist(void);
 
+/* Where a test may hold a thread to widen a race (see pmem.c) */
+enum pcache_stall_at {
+	PCACHE_STALL_COMMIT,	/* a write between index insert and kset */
+	PCACHE_STALL_APPEND,	/* a seal right after its journal append */
+	PCACHE_STALLS
+};
+
 #ifdef CONFIG_DM_PCACHE_CRASHPOINT
 bool pcache_pmem_crashed(void);
-void pcache_debug_stall(void);
+void pcache_debug_stall(enum pcache_stall_at at);
 bool pcache_debug_no_timer(void);
 bool pcache_debug_seal_fail(void);
 void pcache_pmem_debug_init(void);
@@ -51,7 +58,7 @@ static inline bool pcache_pmem_crashed(void)
 	return false;
 }
 
-static inline void pcache_debug_stall(void)
+static inline void pcache_debug_stall(enum pcache_stall_at at)
 {
 }
 

@@ -11,8 +11,9 @@
 #   - every write the writer saw become durable is intact, nothing is torn.
 # Then two races of a flush or a FUA write with a write held half committed;
 # a FUA write, a write the flush message sealed and one the seal timer
-# sealed, each replaced by a plain one before writeback gets to it; and a
-# seal that fails outside a flush, which the next flush must report.
+# sealed, each replaced by a plain one before writeback gets to it; a kset
+# written back while its seal is still counting it; and a seal that fails
+# outside a flush, which the next flush must report.
 #
 # DMPC_SWEEP_TEAR: "alt" (default, for make check) cuts cleanly at even
 # points and tears at odd ones; "both" (make torture) sweeps every point
@@ -41,11 +42,11 @@ if [ ! -d "$DBG" ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
 	exit "$KSFT_SKIP"
 fi
-# make check sweeps once (13 results), make torture both ways (14)
+# make check sweeps once (14 results), make torture both ways (15)
 if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
-	ktap_set_plan 14
+	ktap_set_plan 15
 else
-	ktap_set_plan 13
+	ktap_set_plan 14
 fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
@@ -151,13 +152,14 @@ race_start() {
 	dmsetup create sweep --table "${1:-$TABLE}"
 }
 
-# race_stall: arm the stall; stalled_wait: until a write sleeps in it
+# race_stall: arm the stall; stalled_wait [N]: until N (default 1) threads
+# sleep in a stall, at most 10 s
 race_stall() { echo 2000 > $DBG/stall_ms; }
 stalled_wait() {
 	local i
 
 	for ((i = 0; i < 100; i++)); do
-		[ "$(cat $DBG/stalled)" = 1 ] && return 0
+		[ "$(cat $DBG/stalled)" = "${1:-1}" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -300,6 +302,23 @@ skip_replay() {
 		od -A d -t x1 $LOG.back | head -2
 		ret=1
 	}
+	return $ret
+}
+
+# append_race: the seal of A's kset is held right after its journal append
+# (append_stall_ms) while writeback, idle for 2 s, takes the kset and
+# writes it back.  The dirty bytes of the status line must come back to 0:
+# bytes taken off before the seal counted them would stay counted.
+append_race() {
+	local ret=0
+
+	race_start || return 1
+	echo 5000 > $DBG/append_stall_ms
+	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
+	stalled_wait || { echo "the seal did not stall"; ret=1; }
+	stalled_wait 0
+	wb_passed || ret=1
+	dmsetup remove sweep
 	return $ret
 }
 
@@ -468,6 +487,8 @@ check "a write flushed by message, then replaced, reaches the backing device" \
 	msg_over
 check "a write replaced by one the power cut lost is not left out" \
 	skip_replay
+check "a kset written back as it is appended leaves no dirty bytes" \
+	append_race
 check "a flush after a failed seal reports the lost writes" seal_lost
 check "a failed seal of clean keys only fails no flush" seal_clean
 check "a flush after a failed seal reports a lost tombstone" seal_tombstone
