@@ -935,7 +935,7 @@ bool pcache_all_clean(struct pcache_cache *c)
 	for_each_possible_cpu(cpu)
 		if (READ_ONCE(per_cpu_ptr(c->open, cpu)->dirty))
 			return false;
-	/* pairs with seal_locked(): a count seen dropped was added here */
+	/* pairs with seal_done(): a count seen dropped was added here */
 	smp_rmb();
 	return !atomic64_read(&c->dirty_bytes);
 }

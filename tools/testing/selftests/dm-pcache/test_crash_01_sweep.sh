@@ -25,6 +25,7 @@
 require_guest
 trap 'dm_cleanup; echo 0 > $DBG/crash_after 2>/dev/null
 	echo 0 > $DBG/no_seal_timer 2>/dev/null
+	echo 0 > $DBG/append_stall_ms 2>/dev/null
 	echo 0 > $DBG/seal_fails 2>/dev/null' EXIT
 ktap_print_header
 
@@ -34,7 +35,8 @@ CDEV=/dev/mapper/sweepc
 BDEV=/dev/mapper/sweepb
 DEV=/dev/mapper/sweep
 # ~20 MiB in ten writes of up to 4 MiB: one data segment fills, is written
-# back and reclaimed (gc_percent 0) within the workload: 44 points
+# back and reclaimed (gc_percent 0) within the workload: some 45 to 57
+# points, as writeback and GC fall
 WL=(--seed 11 --count 10 --max-len 1024 --fua 25 --sync 25)
 OPTS=(cache_mode writeback gc_percent 0)
 LOG=/tmp/sweep
@@ -121,12 +123,12 @@ check "workload includes writeback and a GC step" \
 	awk '$25 > 0 && $27 > 0 { ok = 1 } END { exit !ok }' $LOG.status
 
 # sweep TEAR: every point, and two past the end; TEAR "alt": points 1, 2,
-# 5, 6, 9, 10..., those of 5, 6, 13, 14... torn
+# 5, 6, 9, 10... and the two past the end, those of 5, 6, 13, 14... torn
 sweep() {
 	local tear=$1 n bad=0 tried=0
 
 	for ((n = 1; n <= TOTAL + 2; n++)); do
-		if [ "$1" = alt ]; then
+		if [ "$1" = alt ] && [ $n -le $TOTAL ]; then
 			[ $((n % 4)) = 1 ] || [ $((n % 4)) = 2 ] || continue
 			tear=$((n / 4 % 2))
 		fi
@@ -311,17 +313,29 @@ skip_replay() {
 	return $ret
 }
 
-# append_race: the seal of A's kset is held right after its journal append
-# (append_stall_ms) while writeback, idle for 2 s, takes the kset and
-# writes it back.  The dirty bytes of the status line must come back to 0:
-# bytes taken off before the seal counted them would stay counted.
+# append_race: the seal of A's kset is held for 5 s right after its
+# journal append (append_stall_ms) while writeback, which with gc_percent 0
+# looks every 0.5 s, takes the kset and writes it back.  The dirty bytes of
+# the status line must come back to 0: bytes taken off before the seal
+# counted them would stay counted.
 append_race() {
-	local ret=0
+	local ret=0 taken=0 f
 
 	race_start || return 1
 	echo 5000 > $DBG/append_stall_ms
 	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
 	stalled_wait || { echo "the seal did not stall"; ret=1; }
+	# until the dirty tail (field 8) reaches the journal head (field 7)
+	while [ "$(cat $DBG/stalled)" = 1 ]; do
+		read -ra f <<< "$(dmsetup status sweep)"
+		[ "${f[9]}" = "${f[10]}" ] && { taken=1; break; }
+		sleep 0.2
+	done
+	[ $taken = 1 ] || {
+		echo "writeback did not take the kset while its seal was held"
+		ret=1
+	}
+	echo 0 > $DBG/append_stall_ms
 	stalled_wait 0
 	wb_passed || ret=1
 	dmsetup remove sweep
