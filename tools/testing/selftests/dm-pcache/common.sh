@@ -157,6 +157,18 @@ backing_table() {
 	fi
 }
 
+# poll N SECS CMD...: run CMD until it succeeds, at most N times, SECS
+# apart; fails if it never did
+poll() {
+	local i
+
+	for ((i = 0; i < $1; i++)); do
+		"${@:3}" && return 0
+		sleep "$2"
+	done
+	return 1
+}
+
 # switch_table NAME TABLE: give the dm device NAME the table TABLE, live
 switch_table() {
 	dmsetup reload "$1" --table "$2" && dmsetup suspend "$1" &&

@@ -53,7 +53,10 @@ else
 fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
-dmsetup create sweepb --table "0 $((32 * 2048)) linear $BACKING 0"
+# sweepb's table, and one that fails all its I/O
+SWEEPB="0 $((32 * 2048)) linear $BACKING 0"
+SWEEPB_ERR="0 $((32 * 2048)) error"
+dmsetup create sweepb --table "$SWEEPB"
 # Every process costs the debug guest 0.1-0.3 s and a run starts about ten:
 # the table is made once, and the shell and all it starts stay on CPU 0
 # (writes on two CPUs fill two data heads, and with neither segment full
@@ -63,14 +66,8 @@ taskset -pc 0 $$ > /dev/null
 
 # GC runs after writeback has cleaned a segment: give it up to 5 s to
 # reclaim one, so that the workload always ends with a GC step
-wait_gc() {
-	local i
-
-	for ((i = 0; i < 25; i++)); do
-		[ "$(status_field sweep 24)" -gt 0 ] && return 0
-		sleep 0.2
-	done
-}
+gc_done() { [ "$(status_field sweep 24)" -gt 0 ]; }
+wait_gc() { poll 25 0.2 gc_done; }
 
 # run_once N TEAR: the workload with power lost after point N (0: never),
 # then replay and both checks.  Prints what failed; returns non-zero then.
@@ -160,18 +157,11 @@ race_start() {
 	dmsetup create sweep --table "${1:-$TABLE}"
 }
 
-# race_stall: arm the stall; stalled_wait [N]: until N (default 1) threads
-# sleep in a stall, at most 10 s
+# race_stall: arm the stall; stalled_is N: N threads sleep in a stall;
+# stalled_wait [N]: until N (default 1) do, 100 tries
 race_stall() { echo 2000 > $DBG/stall_ms; }
-stalled_wait() {
-	local i
-
-	for ((i = 0; i < 100; i++)); do
-		[ "$(cat $DBG/stalled)" = "${1:-1}" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+stalled_is() { [ "$(cat $DBG/stalled)" = "$1" ]; }
+stalled_wait() { poll 100 0.1 stalled_is "${1:-1}"; }
 
 # cut_read [TABLE]: cut the power, replay (default $TABLE) and read block
 # 0 into $LOG.got
@@ -186,16 +176,9 @@ cut_read() {
 }
 
 # dirty_wait BYTES: until journaled keys (status field 21, dirty bytes,
-# counts no key of an open kset) hold BYTES, at most 10 s
-dirty_wait() {
-	local i
-
-	for ((i = 0; i < 100; i++)); do
-		[ "$(status_field sweep 21)" = "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# counts no key of an open kset) hold BYTES, 100 tries
+dirty_is() { [ "$(status_field sweep 21)" = "$1" ]; }
+dirty_wait() { poll 100 0.1 dirty_is "$1"; }
 
 # race_end WHAT: cut the power, replay; block 0 must read A or B
 race_end() {
@@ -249,17 +232,20 @@ fua_race() {
 	race_end "the FUA write"
 }
 
+# at_head [BYTES]: the dirty tail (status field 8) is at the journal head
+# (field 7), and the dirty bytes (field 21) are BYTES if given; one
+# dmsetup call
+at_head() {
+	local f
+
+	read -ra f <<< "$(dmsetup status sweep)"
+	[ "${f[9]}" = "${f[10]}" ] && [ "${1:-${f[23]}}" = "${f[23]}" ]
+}
+
 # wb_passed: writeback has passed every journaled key (within 40 s: it
 # backs off up to 30 s after a failure)
 wb_passed() {
-	local i f
-
-	for ((i = 0; i < 200; i++)); do
-		read -ra f <<< "$(dmsetup status sweep)"
-		# fields 7, 8 and 21: journal head, dirty tail, dirty bytes
-		[ "${f[9]}" = "${f[10]}" ] && [ "${f[23]}" = 0 ] && return 0
-		sleep 0.2
-	done
+	poll 200 0.2 at_head 0 && return 0
 	echo "writeback did not pass the journal: $(dmsetup status sweep)"
 	return 1
 }
@@ -273,10 +259,10 @@ fua_over() {
 
 	race_start || return 1
 	echo 1 > $DBG/no_seal_timer
-	switch_table sweepb "0 $((32 * 2048)) error" || return 1
+	switch_table sweepb "$SWEEPB_ERR" || return 1
 	write_fua || { echo "the FUA write failed: $(cat $LOG.fio)"; ret=1; }
 	dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct status=none
-	switch_table sweepb "0 $((32 * 2048)) linear $BACKING 0" || ret=1
+	switch_table sweepb "$SWEEPB" || ret=1
 	wb_passed || ret=1
 	race_end "the FUA write overwritten before writeback" || ret=1
 	return $ret
@@ -294,13 +280,13 @@ skip_replay() {
 
 	table=$(pcache_table $CDEV $BDEV cache_mode writeback)
 	race_start "$table" || return 1
-	switch_table sweepb "0 $((32 * 2048)) error" || return 1
+	switch_table sweepb "$SWEEPB_ERR" || return 1
 	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
 	dirty_wait 4096 ||
 		{ echo "the seal timer sealed nothing in 10 s"; ret=1; }
 	echo 1 > $DBG/no_seal_timer
 	dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct status=none
-	switch_table sweepb "0 $((32 * 2048)) linear $BACKING 0" || ret=1
+	switch_table sweepb "$SWEEPB" || ret=1
 	wb_passed || ret=1
 	cut_read "$table" || return 1
 	dd if=$BDEV of=$LOG.back bs=4k count=1 iflag=direct status=none
@@ -319,16 +305,14 @@ skip_replay() {
 # the status line must come back to 0: bytes taken off before the seal
 # counted them would stay counted.
 append_race() {
-	local ret=0 taken=0 f
+	local ret=0 taken=0
 
 	race_start || return 1
 	echo 5000 > $DBG/append_stall_ms
 	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
 	stalled_wait || { echo "the seal did not stall"; ret=1; }
-	# until the dirty tail (field 8) reaches the journal head (field 7)
-	while [ "$(cat $DBG/stalled)" = 1 ]; do
-		read -ra f <<< "$(dmsetup status sweep)"
-		[ "${f[9]}" = "${f[10]}" ] && { taken=1; break; }
+	while stalled_is 1; do
+		at_head && { taken=1; break; }
 		sleep 0.2
 	done
 	[ $taken = 1 ] || {
