@@ -26,6 +26,7 @@ FAIL=0
 SKIP=0
 
 LAST=$SECONDS
+RECAP=$(mktemp)
 
 # result RC NAME: one line per host step, with the seconds it took
 result() {
@@ -42,6 +43,11 @@ result() {
 }
 
 finish() {
+	if [ -s "$RECAP" ]; then
+		echo "---- failures (their lines above, repeated) ----"
+		head -n 60 "$RECAP"
+	fi
+	rm -f "$RECAP"
 	if [ "$SKIP" -gt 0 ]; then
 		echo "$PASS passed, $FAIL failed, $SKIP skipped"
 	else
@@ -161,6 +167,24 @@ tally() {
 	done < <(grep -a '^dmpc-suite: \|^ok - \(host\|guest\): \|^not ok - \(host\|guest\): ' "$1")
 }
 
+# recap FILE: append to $RECAP each failed case of FILE (a lane's log),
+# named by its test file and led by the diagnostics it printed, and every
+# other failure line, so that the end of a long run says what failed
+recap() {
+	awk '
+	/^# selftests: dm-pcache: / { file = $NF; n = 0; next }
+	/^# # / { if ($0 !~ /^# # Totals:/) diag[n++ % 8] = $0; next }
+	/^# ok [0-9]+ / { n = 0; next }
+	/^# not ok [0-9]+ / {
+		for (i = (n > 8 ? n - 8 : 0); i < n; i++) print "  " diag[i % 8]
+		print file ": " substr($0, 3)
+		n = 0
+		next
+	}
+	/^ *not ok [0-9]+ |^not ok - |^vmtest: (exit status|kernel splat|error)/
+	' "$1" >> "$RECAP"
+}
+
 # in_lane1 NAME: does that test run in lane 1?
 in_lane1() {
 	[ "${DMPC_LANES:-1}" = 1 ] || [[ " $(echo $LANE1) " == *" $1 "* ]]
@@ -201,6 +225,8 @@ lanes() {
 	fi
 	tally "$log1"
 	tally "$log2"
+	recap "$log1"
+	recap "$log2"
 	echo "guest suite and host tests: $((SECONDS - LAST)) s"
 	rm -f "$log1" "$log2"
 }
