@@ -219,7 +219,10 @@ DEFINE_DEBUGFS_ATTRIBUTE(crash_now_fops, NULL, crash_now_set, "%llu\n");
  * arms it for the next write of any cache device only, stalled reads 1
  * while that write sleeps.  append_stall_ms does the same for the next
  * seal, right after its kset is appended to the journal, where writeback
- * may already take the kset.
+ * may already take the kset; bypass_stall_ms for the next write that goes
+ * around a clean cache, after the target found the cache clean and before
+ * the write's tombstone, where a write from another CPU may be cached and
+ * sealed.
  */
 static struct {
 	u32 ms[PCACHE_STALLS];
@@ -330,6 +333,8 @@ void pcache_pmem_debug_init(void)
 			   &stall.ms[PCACHE_STALL_COMMIT]);
 	debugfs_create_u32("append_stall_ms", 0600, crash.dir,
 			   &stall.ms[PCACHE_STALL_APPEND]);
+	debugfs_create_u32("bypass_stall_ms", 0600, crash.dir,
+			   &stall.ms[PCACHE_STALL_BYPASS]);
 	debugfs_create_atomic_t("stalled", 0400, crash.dir, &stall.waiting);
 	debugfs_create_bool("no_seal_timer", 0600, crash.dir, &stall.no_timer);
 	debugfs_create_atomic_t("seal_fails", 0600, crash.dir,

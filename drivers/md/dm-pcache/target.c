@@ -729,26 +729,33 @@ static bool seq_bypass(struct pcache_target *pc, struct bio *bio)
 	return bytes > cutoff;
 }
 
-/* writethrough, writearound: the backing device gets the write */
-static int map_write_around(struct pcache_target *pc, struct bio *bio,
-			    bool through)
+/* The cached copy is forgotten: the backing device gets the write. */
+static int remap_around(struct pcache_target *pc, struct bio *bio, u64 lba,
+			bool through)
 {
-	struct pcache_cache *c = &pc->d->engine;
-	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
 	struct pcache_io *io = bio_io(bio);
 
-	if (pcache_write_invalidate(c, lba, bio_sectors(bio),
-				    bio->bi_opf & REQ_FUA))
-		return end_bio(bio, -EIO);
 	io->pc = pc;
 	io->lba = lba;
 	io->through = through;
 	io->fill = through;
 	io->bypass = true;
-	io->bgen = pcache_bypass_start(c);
+	io->bgen = pcache_bypass_start(&pc->d->engine);
 	remap(pc, bio);
 	io->iter = bio->bi_iter;
 	return DM_MAPIO_REMAPPED;
+}
+
+/* writethrough, writearound: the backing device gets the write */
+static int map_write_around(struct pcache_target *pc, struct bio *bio,
+			    bool through)
+{
+	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
+
+	if (pcache_write_invalidate(&pc->d->engine, lba, bio_sectors(bio),
+				    bio->bi_opf & REQ_FUA))
+		return end_bio(bio, -EIO);
+	return remap_around(pc, bio, lba, through);
 }
 
 static int map_write(struct pcache_target *pc, struct bio *bio)
@@ -764,6 +771,31 @@ static int map_write(struct pcache_target *pc, struct bio *bio)
 		dm_accept_partial_bio(bio, r.sectors);
 	ret = pcache_write_commit(c, bio, lba, &r, fua);
 	return end_bio(bio, ret ? -EIO : 0);
+}
+
+/*
+ * A sequential write around a clean cache in writeback or writeonly mode.
+ * A write cached from another CPU meanwhile may have been sealed before
+ * the tombstone took it out of the index.  Writeback, finding nothing
+ * there, would leave it out, and a power cut before the tombstone's seal
+ * would bring it back from the journal as clean data that the backing
+ * device never got.  A seal counts its dirty bytes before that, so the
+ * cache looks dirty now if it happened: this write is then cached after
+ * the tombstone, which writeback writes the older one for.
+ */
+static int map_bypass(struct pcache_target *pc, struct bio *bio)
+{
+	struct pcache_cache *c = &pc->d->engine;
+	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
+
+	pcache_debug_stall(PCACHE_STALL_BYPASS);
+	if (pcache_write_invalidate(c, lba, bio_sectors(bio),
+				    bio->bi_opf & REQ_FUA))
+		return end_bio(bio, -EIO);
+	if (!pcache_all_clean(c))
+		return map_write(pc, bio);
+	pcache_count_bypass(c, bio->bi_iter.bi_size);
+	return remap_around(pc, bio, lba, false);
 }
 
 
@@ -848,10 +880,8 @@ static int map_any_write(struct pcache_target *pc, struct bio *bio)
 	case PCACHE_MODE_WRITEAROUND:
 		return map_write_around(pc, bio, false);
 	default:
-		if (seq && pcache_all_clean(c)) {
-			pcache_count_bypass(c, bio->bi_iter.bi_size);
-			return map_write_around(pc, bio, false);
-		}
+		if (seq && pcache_all_clean(c))
+			return map_bypass(pc, bio);
 		return map_write(pc, bio);
 	}
 }

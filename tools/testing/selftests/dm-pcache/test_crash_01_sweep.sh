@@ -12,8 +12,9 @@
 # Then two races of a flush or a FUA write with a write held half committed;
 # a FUA write, a write the flush message sealed and one the seal timer
 # sealed, each replaced by a plain one before writeback gets to it; a kset
-# written back while its seal is still counting it; and a seal that fails
-# outside a flush, which the next flush must report.
+# written back while its seal is still counting it; a write cached and
+# sealed while a sequential write is about to go around the cache; and a
+# seal that fails outside a flush, which the next flush must report.
 #
 # DMPC_SWEEP_TEAR: "alt" (default, for make check) cuts at half the points,
 # two in every four, so that both odd and even points are cut cleanly and
@@ -26,6 +27,7 @@ require_guest
 trap 'dm_cleanup; echo 0 > $DBG/crash_after 2>/dev/null
 	echo 0 > $DBG/no_seal_timer 2>/dev/null
 	echo 0 > $DBG/append_stall_ms 2>/dev/null
+	echo 0 > $DBG/bypass_stall_ms 2>/dev/null
 	echo 0 > $DBG/seal_fails 2>/dev/null' EXIT
 ktap_print_header
 
@@ -45,11 +47,11 @@ if [ ! -d "$DBG" ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
 	exit "$KSFT_SKIP"
 fi
-# make check sweeps once (14 results), make torture both ways (15)
+# make check sweeps once (15 results), make torture both ways (16)
 if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
-	ktap_set_plan 15
+	ktap_set_plan 16
 else
-	ktap_set_plan 14
+	ktap_set_plan 15
 fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
@@ -149,6 +151,7 @@ fi
 # replaces it, must stay durable.  Block 0 is written "A" then "B".
 head -c 4096 /dev/zero | tr '\0' A > $LOG.a
 head -c 4096 /dev/zero | tr '\0' B > $LOG.b
+head -c 65536 /dev/zero | tr '\0' W > $LOG.w
 
 # race_start [TABLE]: a fresh cache and backing device, default $TABLE
 race_start() {
@@ -326,6 +329,48 @@ append_race() {
 	return $ret
 }
 
+# bypass_race: a sequential write W (64 KiB, past the 16 KiB cutoff) finds
+# the cache clean and is held before its tombstone while A, from the other
+# CPU, is cached and sealed by the timer (the backing device fails, so A
+# stays dirty).  W's tombstone then takes A out of the index.  Once
+# writeback has passed A's kset, the power is cut with the tombstone in no
+# sealed kset, and after the replay block 0 must read the same through the
+# cache as on the backing device: W must not go around the cache now that
+# A is dirty, or writeback would leave A out.
+bypass_race() {
+	local ret=0 table pid
+
+	table=$(pcache_table $CDEV $BDEV cache_mode writeback \
+		sequential_cutoff 16K)
+	race_start "$table" || return 1
+	switch_table sweepb "$SWEEPB_ERR" || return 1
+	echo 8000 > $DBG/bypass_stall_ms
+	dd if=$LOG.w of=$DEV bs=64k count=1 oflag=direct status=none \
+		2> /dev/null &
+	pid=$!
+	stalled_wait || { echo "the sequential write did not stall"; ret=1; }
+	taskset -c 1 dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct \
+		status=none
+	dirty_wait 4096 ||
+		{ echo "the seal timer sealed nothing in 10 s"; ret=1; }
+	stalled_is 1 ||
+		{ echo "the sequential write went on before A's seal"; ret=1; }
+	echo 1 > $DBG/no_seal_timer
+	stalled_wait 0
+	wait $pid
+	switch_table sweepb "$SWEEPB" || ret=1
+	wb_passed || ret=1
+	cut_read "$table" || return 1
+	dd if=$BDEV of=$LOG.back bs=4k count=1 iflag=direct status=none
+	cmp -s $LOG.got $LOG.back || {
+		echo "block 0 after the replay, cached and on the backing device:"
+		od -A d -t x1 $LOG.got | head -2
+		od -A d -t x1 $LOG.back | head -2
+		ret=1
+	}
+	return $ret
+}
+
 # seal_drop TABLE WRITE: a device made from TABLE (the seal timer off, so
 # that only the suspend seals), then the command WRITE; the seal at a
 # suspend fails (the seal_fails knob) and drops what WRITE added to the
@@ -493,6 +538,8 @@ check "a write replaced by one the power cut lost is not left out" \
 	skip_replay
 check "a kset written back as it is appended leaves no dirty bytes" \
 	append_race
+check "a write cached as another goes around the cache is not left out" \
+	bypass_race
 check "a flush after a failed seal reports the lost writes" seal_lost
 check "a failed seal of clean keys only fails no flush" seal_clean
 check "a flush after a failed seal reports a lost tombstone" seal_tombstone
