@@ -42,7 +42,7 @@ status_words() {
 check "pcache_status reads a live device, text and JSON" status_words
 
 watch_repeats() {
-	timeout 5 "$TOOLS/pcache_status" --watch 0.2 pc > "$OUT/watch"
+	timeout 15 "$TOOLS/pcache_status" --watch 0.2 pc > "$OUT/watch"
 	[ "$(grep -c '^mode: ' "$OUT/watch")" -ge 2 ]
 }
 check "pcache_status --watch repeats" watch_repeats

@@ -32,8 +32,9 @@ pcache_create pcf3 "$PMEM" /dev/mapper/bk
 dmesg_mark
 switch_backing bk "$BACKING" error
 fio_job a 0 --filename=$DEV --do_verify=0
-sleep 3
-check "status shows writeback failing" test "$(status_field pcf3 25)" = failing
+# writeback starts 2 s after the last write and looks every 0.5 s
+failing() { [ "$(status_field pcf3 25)" = failing ]; }
+check "status shows writeback failing" poll 30 0.5 failing
 check "status counts writeback errors" test "$(status_field pcf3 23)" -gt 0
 check "flush message fails while the backing device fails" \
 	sh -c "! dmsetup message pcf3 0 flush 2> /dev/null"
