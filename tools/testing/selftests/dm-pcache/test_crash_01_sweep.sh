@@ -275,6 +275,25 @@ fua_over() {
 	return $ret
 }
 
+# replay_same TABLE: the backing device back, writeback past every
+# journaled key, a power cut and a replay with TABLE; then block 0 must
+# read the same through the cache as on the backing device
+replay_same() {
+	local ret=0
+
+	switch_table sweepb "$SWEEPB" || ret=1
+	wb_passed || ret=1
+	cut_read "$1" || return 1
+	dd if=$BDEV of=$LOG.back bs=4k count=1 iflag=direct status=none
+	cmp -s $LOG.got $LOG.back || {
+		echo "block 0 after the replay, cached and on the backing device:"
+		od -A d -t x1 $LOG.got | head -2
+		od -A d -t x1 $LOG.back | head -2
+		ret=1
+	}
+	return $ret
+}
+
 # skip_replay: A, journaled by the seal timer, is replaced by B, which is
 # still in an open kset when writeback passes A's kset (the backing device
 # fails until then) and when the power is cut.  The replay finds A's kset
@@ -293,16 +312,7 @@ skip_replay() {
 		{ echo "the seal timer sealed nothing in 10 s"; ret=1; }
 	echo 1 > $DBG/no_seal_timer
 	dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct status=none
-	switch_table sweepb "$SWEEPB" || ret=1
-	wb_passed || ret=1
-	cut_read "$table" || return 1
-	dd if=$BDEV of=$LOG.back bs=4k count=1 iflag=direct status=none
-	cmp -s $LOG.got $LOG.back || {
-		echo "block 0 after the replay, cached and on the backing device:"
-		od -A d -t x1 $LOG.got | head -2
-		od -A d -t x1 $LOG.back | head -2
-		ret=1
-	}
+	replay_same "$table" || ret=1
 	return $ret
 }
 
@@ -359,16 +369,7 @@ bypass_race() {
 	echo 1 > $DBG/no_seal_timer
 	stalled_wait 0
 	wait $pid
-	switch_table sweepb "$SWEEPB" || ret=1
-	wb_passed || ret=1
-	cut_read "$table" || return 1
-	dd if=$BDEV of=$LOG.back bs=4k count=1 iflag=direct status=none
-	cmp -s $LOG.got $LOG.back || {
-		echo "block 0 after the replay, cached and on the backing device:"
-		od -A d -t x1 $LOG.got | head -2
-		od -A d -t x1 $LOG.back | head -2
-		ret=1
-	}
+	replay_same "$table" || ret=1
 	return $ret
 }
 
