@@ -966,6 +966,26 @@ void pcache_bypass_end(struct pcache_cache *c)
 }
 
 /**
+ * pcache_bypass_busy() - is a write around the cache in flight
+ * @c: cache
+ *
+ * Writeback asks before it writes dirty data.  In the modes that keep
+ * dirty data a write goes around the cache only while it is clean, and
+ * counts itself in flight before it looks at the cache a last time: so
+ * either that write sees the dirty data and is cached instead, or
+ * writeback sees it here and waits, and the newer data reaches the
+ * backing device after it.
+ *
+ * Return: true while one is in flight.
+ */
+bool pcache_bypass_busy(struct pcache_cache *c)
+{
+	/* pairs with the fully ordered start in pcache_bypass_start() */
+	smp_mb();
+	return atomic_read(&c->bypass_inflight);
+}
+
+/**
  * pcache_bypass_idle() - may a read that starts now fill the cache
  * @c: cache
  * @gen: where to note the bypass generation

@@ -222,7 +222,8 @@ DEFINE_DEBUGFS_ATTRIBUTE(crash_now_fops, NULL, crash_now_set, "%llu\n");
  * may already take the kset; bypass_stall_ms for the next write that goes
  * around a clean cache, after the target found the cache clean and before
  * the write's tombstone, where a write from another CPU may be cached and
- * sealed.
+ * sealed; remap_stall_ms for the same write once it is counted in flight,
+ * just before it is sent to the backing device.
  */
 static struct {
 	u32 ms[PCACHE_STALLS];
@@ -335,6 +336,8 @@ void pcache_pmem_debug_init(void)
 			   &stall.ms[PCACHE_STALL_APPEND]);
 	debugfs_create_u32("bypass_stall_ms", 0600, crash.dir,
 			   &stall.ms[PCACHE_STALL_BYPASS]);
+	debugfs_create_u32("remap_stall_ms", 0600, crash.dir,
+			   &stall.ms[PCACHE_STALL_REMAP]);
 	debugfs_create_atomic_t("stalled", 0400, crash.dir, &stall.waiting);
 	debugfs_create_bool("no_seal_timer", 0600, crash.dir, &stall.no_timer);
 	debugfs_create_atomic_t("seal_fails", 0600, crash.dir,

@@ -729,9 +729,12 @@ static bool seq_bypass(struct pcache_target *pc, struct bio *bio)
 	return bytes > cutoff;
 }
 
-/* The cached copy is forgotten: the backing device gets the write. */
+/*
+ * The cached copy is forgotten and the write counted in flight (@bgen,
+ * from pcache_bypass_start()): the backing device gets it.
+ */
 static int remap_around(struct pcache_target *pc, struct bio *bio, u64 lba,
-			bool through)
+			bool through, u64 bgen)
 {
 	struct pcache_io *io = bio_io(bio);
 
@@ -740,7 +743,7 @@ static int remap_around(struct pcache_target *pc, struct bio *bio, u64 lba,
 	io->through = through;
 	io->fill = through;
 	io->bypass = true;
-	io->bgen = pcache_bypass_start(&pc->d->engine);
+	io->bgen = bgen;
 	remap(pc, bio);
 	io->iter = bio->bi_iter;
 	return DM_MAPIO_REMAPPED;
@@ -755,7 +758,8 @@ static int map_write_around(struct pcache_target *pc, struct bio *bio,
 	if (pcache_write_invalidate(&pc->d->engine, lba, bio_sectors(bio),
 				    bio->bi_opf & REQ_FUA))
 		return end_bio(bio, -EIO);
-	return remap_around(pc, bio, lba, through);
+	return remap_around(pc, bio, lba, through,
+			    pcache_bypass_start(&pc->d->engine));
 }
 
 static int map_write(struct pcache_target *pc, struct bio *bio)
@@ -782,20 +786,30 @@ static int map_write(struct pcache_target *pc, struct bio *bio)
  * device never got.  A seal counts its dirty bytes before that, so the
  * cache looks dirty now if it happened: this write is then cached after
  * the tombstone, which writeback writes the older one for.
+ *
+ * The write counts itself in flight before that last look (the start is
+ * fully ordered), and writeback looks for writes in flight once it has
+ * dirty data to write (pcache_bypass_busy()): a newer write cached once
+ * this one is on its way then reaches the backing device after it.
  */
 static int map_bypass(struct pcache_target *pc, struct bio *bio)
 {
 	struct pcache_cache *c = &pc->d->engine;
 	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
+	u64 bgen;
 
 	pcache_debug_stall(PCACHE_STALL_BYPASS);
 	if (pcache_write_invalidate(c, lba, bio_sectors(bio),
 				    bio->bi_opf & REQ_FUA))
 		return end_bio(bio, -EIO);
-	if (!pcache_all_clean(c))
+	bgen = pcache_bypass_start(c);
+	if (!pcache_all_clean(c)) {
+		pcache_bypass_end(c);
 		return map_write(pc, bio);
+	}
 	pcache_count_bypass(c, bio->bi_iter.bi_size);
-	return remap_around(pc, bio, lba, false);
+	pcache_debug_stall(PCACHE_STALL_REMAP);
+	return remap_around(pc, bio, lba, false, bgen);
 }
 
 

@@ -17,6 +17,7 @@
 /* writes have paused: longer than the seal interval that shows them */
 #define WB_QUIET	(2 * PCACHE_SEAL_INTERVAL)
 #define WB_MAX_HOLD	(30 * HZ)
+#define WB_BYPASS_WAIT	(HZ / 100 ?: 1)	/* a write around the cache */
 #define WB_KSETS	16	/* ksets per worker run */
 #define GC_KSETS	256	/* ksets per key-tail update */
 #define GC_LINKS	8	/* key segments freed per key-tail update */
@@ -46,7 +47,7 @@ static int batch_wait(struct pcache_wb *wb)
 
 	if (!atomic_dec_and_test(&wb->inflight))
 		wait_for_completion(&wb->done);
-	ret = blk_status_to_errno(READ_ONCE(wb->status));
+	ret = pcache_wb_err(blk_status_to_errno(READ_ONCE(wb->status)));
 	batch_begin(wb);
 	return ret;
 }
@@ -330,9 +331,26 @@ static bool tails_known(struct pcache_wb *wb, bool gc)
 }
 
 /*
+ * A write sent around the cache while it was clean may still be on its
+ * way to the backing device: dirty data of the kset, newer than that
+ * write where the two overlap, must not get there first, or the backing
+ * device would keep the older data under a key marked clean.
+ */
+static bool bypass_pending(struct pcache_wb *wb, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (key_dirty(wb->c, &wb->keys[i]))
+			return pcache_bypass_busy(wb->c);
+	return false;
+}
+
+/*
  * Write back the kset at the dirty tail.  Return: 1 when data reached the
  * backing device, 0 when the kset needed none, -ENODATA when there is
- * nothing to write back, or an error.
+ * nothing to write back, -EINPROGRESS to wait for a write around the
+ * cache, or an error (never one of those two: see pcache_wb_err()).
  */
 static int wb_kset(struct pcache_wb *wb)
 {
@@ -355,6 +373,8 @@ static int wb_kset(struct pcache_wb *wb)
 	if (ret)
 		return ret;
 	n = decode_keys(wb);
+	if (bypass_pending(wb, n))
+		return -EINPROGRESS;
 	batch_reset(wb);
 	/* one doorbell for the kset's writes, not one per bio */
 	blk_start_plug(&plug);
@@ -365,7 +385,7 @@ static int wb_kset(struct pcache_wb *wb)
 	io = wb->issued;
 	ret = batch_wait(wb) ?: ret;
 	if (!ret && io)
-		ret = blkdev_issue_flush(wb->bdev);
+		ret = pcache_wb_err(blkdev_issue_flush(wb->bdev));
 	if (ret)
 		return ret;
 	next.off += pcache_kset_size(n);
@@ -447,6 +467,8 @@ static void wb_work_fn(struct work_struct *w)
 			mod_delayed_work(c->wq, &c->seal_work, 0);
 			delay = HZ / 20;
 		}
+	} else if (ret == -EINPROGRESS) {
+		delay = WB_BYPASS_WAIT;
 	} else if (ret < 0) {
 		wb_failed(wb, ret);
 		delay = wb->backoff;

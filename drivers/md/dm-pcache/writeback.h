@@ -56,6 +56,23 @@ static inline bool pcache_wb_hold(u64 dirty, u64 capacity, u32 percent,
 }
 
 /**
+ * pcache_wb_err() - an error of the backing device as writeback reports it
+ * @err: 0 or the errno of a writeback write or of the flush after it
+ *
+ * The writeback worker gives two errnos a meaning of its own: -ENODATA,
+ * nothing to write back, and -EINPROGRESS, a write around the cache still
+ * in flight.  blk_status_to_errno() makes a medium error -ENODATA, which
+ * would then pass for an empty journal: no error counted, no retry back
+ * off, and a flush waiting for writeback forever.
+ *
+ * Return: @err, or -EIO in place of those two.
+ */
+static inline int pcache_wb_err(int err)
+{
+	return err == -ENODATA || err == -EINPROGRESS ? -EIO : err;
+}
+
+/**
  * struct pcache_wb - writeback and GC of one cache
  * @c: the cache
  * @bdev: backing device

@@ -836,6 +836,30 @@ static void wb_hold_test(struct kunit *test)
 					       false, false));
 }
 
+/*
+ * No error of the backing device may look like an empty journal or a wait
+ * for a write around the cache to the writeback worker.
+ */
+static void wb_err_test(struct kunit *test)
+{
+	static const blk_status_t sts[] = {
+		BLK_STS_NOTSUPP, BLK_STS_TIMEOUT, BLK_STS_NOSPC,
+		BLK_STS_TRANSPORT, BLK_STS_TARGET, BLK_STS_MEDIUM,
+		BLK_STS_PROTECTION, BLK_STS_RESOURCE, BLK_STS_IOERR,
+		BLK_STS_DEV_RESOURCE, BLK_STS_AGAIN, BLK_STS_OFFLINE,
+	};
+	int i, err;
+
+	KUNIT_EXPECT_EQ(test, pcache_wb_err(blk_status_to_errno(BLK_STS_OK)),
+			0);
+	for (i = 0; i < ARRAY_SIZE(sts); i++) {
+		err = pcache_wb_err(blk_status_to_errno(sts[i]));
+		KUNIT_EXPECT_LT(test, err, 0);
+		KUNIT_EXPECT_NE(test, err, -ENODATA);
+		KUNIT_EXPECT_NE(test, err, -EINPROGRESS);
+	}
+}
+
 /* What a seal journals of an open key: the pieces still indexed */
 static void next_of_test(struct kunit *test)
 {
@@ -1352,6 +1376,7 @@ static struct kunit_case pcache_index_cases[] = {
 	KUNIT_CASE(wb_run_open_test),
 	KUNIT_CASE(epochs_test),
 	KUNIT_CASE(wb_hold_test),
+	KUNIT_CASE(wb_err_test),
 	KUNIT_CASE(evict_test),
 	KUNIT_CASE(next_of_test),
 	KUNIT_CASE(move_test),

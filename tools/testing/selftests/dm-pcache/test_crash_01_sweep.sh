@@ -13,8 +13,9 @@
 # a FUA write, a write the flush message sealed and one the seal timer
 # sealed, each replaced by a plain one before writeback gets to it; a kset
 # written back while its seal is still counting it; a write cached and
-# sealed while a sequential write is about to go around the cache; and a
-# seal that fails outside a flush, which the next flush must report.
+# sealed while a sequential write is about to go around the cache, or is
+# on its way there; and a seal that fails outside a flush, which the next
+# flush must report.
 #
 # DMPC_SWEEP_TEAR: "alt" (default, for make check) cuts at half the points,
 # two in every four, so that both odd and even points are cut cleanly and
@@ -28,6 +29,7 @@ trap 'dm_cleanup; echo 0 > $DBG/crash_after 2>/dev/null
 	echo 0 > $DBG/no_seal_timer 2>/dev/null
 	echo 0 > $DBG/append_stall_ms 2>/dev/null
 	echo 0 > $DBG/bypass_stall_ms 2>/dev/null
+	echo 0 > $DBG/remap_stall_ms 2>/dev/null
 	echo 0 > $DBG/seal_fails 2>/dev/null' EXIT
 ktap_print_header
 
@@ -47,11 +49,11 @@ if [ ! -d "$DBG" ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
 	exit "$KSFT_SKIP"
 fi
-# make check sweeps once (15 results), make torture both ways (16)
+# make check sweeps once (16 results), make torture both ways (17)
 if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
-	ktap_set_plan 16
+	ktap_set_plan 17
 else
-	ktap_set_plan 15
+	ktap_set_plan 16
 fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
@@ -275,6 +277,17 @@ fua_over() {
 	return $ret
 }
 
+# same_block [WHEN]: block 0 read through the cache ($LOG.got) is the
+# backing device's block 0
+same_block() {
+	dd if=$BDEV of=$LOG.back bs=4k count=1 iflag=direct status=none
+	cmp -s $LOG.got $LOG.back && return 0
+	echo "block 0 ${1}through the cache and on the backing device:"
+	od -A d -t x1 $LOG.got | head -2
+	od -A d -t x1 $LOG.back | head -2
+	return 1
+}
+
 # replay_same TABLE: the backing device back, writeback past every
 # journaled key, a power cut and a replay with TABLE; then block 0 must
 # read the same through the cache as on the backing device
@@ -284,13 +297,7 @@ replay_same() {
 	switch_table sweepb "$SWEEPB" || ret=1
 	wb_passed || ret=1
 	cut_read "$1" || return 1
-	dd if=$BDEV of=$LOG.back bs=4k count=1 iflag=direct status=none
-	cmp -s $LOG.got $LOG.back || {
-		echo "block 0 after the replay, cached and on the backing device:"
-		od -A d -t x1 $LOG.got | head -2
-		od -A d -t x1 $LOG.back | head -2
-		ret=1
-	}
+	same_block "after the replay, " || ret=1
 	return $ret
 }
 
@@ -340,6 +347,35 @@ append_race() {
 	return $ret
 }
 
+# a_sealed: A's kset is journaled: its 4 KiB are dirty (status field 21)
+# or written back already (field 22); one dmsetup call
+a_sealed() {
+	local f
+
+	read -ra f <<< "$(dmsetup status sweep)"
+	[ "${f[23]}" = 4096 ] || [ "${f[24]}" -gt 0 ]
+}
+
+# bypass_held KNOB: W, 64 KiB written at once (a sequential stream past a
+# 16 KiB cutoff), held 8 s at the stall KNOB while A, from the other CPU,
+# is cached over W's first block and sealed by the timer; W's dd is $WPID
+bypass_held() {
+	local ret=0
+
+	echo 8000 > $DBG/$1
+	dd if=$LOG.w of=$DEV bs=64k count=1 oflag=direct status=none \
+		2> /dev/null &
+	WPID=$!
+	stalled_wait || { echo "the sequential write did not stall"; ret=1; }
+	taskset -c 1 dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct \
+		status=none
+	poll 100 0.1 a_sealed ||
+		{ echo "the seal timer sealed nothing in 10 s"; ret=1; }
+	stalled_is 1 ||
+		{ echo "the sequential write went on before A's seal"; ret=1; }
+	return $ret
+}
+
 # bypass_race: a sequential write W (64 KiB, past the 16 KiB cutoff) finds
 # the cache clean and is held before its tombstone while A, from the other
 # CPU, is cached and sealed by the timer (the backing device fails, so A
@@ -349,27 +385,40 @@ append_race() {
 # cache as on the backing device: W must not go around the cache now that
 # A is dirty, or writeback would leave A out.
 bypass_race() {
-	local ret=0 table pid
+	local ret=0 table
 
 	table=$(pcache_table $CDEV $BDEV cache_mode writeback \
 		sequential_cutoff 16K)
 	race_start "$table" || return 1
 	switch_table sweepb "$SWEEPB_ERR" || return 1
-	echo 8000 > $DBG/bypass_stall_ms
-	dd if=$LOG.w of=$DEV bs=64k count=1 oflag=direct status=none \
-		2> /dev/null &
-	pid=$!
-	stalled_wait || { echo "the sequential write did not stall"; ret=1; }
-	taskset -c 1 dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct \
-		status=none
-	dirty_wait 4096 ||
-		{ echo "the seal timer sealed nothing in 10 s"; ret=1; }
-	stalled_is 1 ||
-		{ echo "the sequential write went on before A's seal"; ret=1; }
+	bypass_held bypass_stall_ms || ret=1
 	echo 1 > $DBG/no_seal_timer
 	stalled_wait 0
-	wait $pid
+	wait $WPID
 	replay_same "$table" || ret=1
+	return $ret
+}
+
+# bypass_order: a sequential write W finds the cache clean and is held
+# once counted in flight, before it is sent to the backing device, while
+# A, from the other CPU, is cached over W's first block and sealed.
+# Writeback (writeback_percent 0: at once) must not write A back before W
+# is on the backing device, where W would then overwrite A under A's clean
+# copy: block 0 must read the same through the cache as on the backing
+# device (the default gc_percent keeps A's segment).
+bypass_order() {
+	local ret=0 table
+
+	table=$(pcache_table $CDEV $BDEV cache_mode writeback \
+		writeback_percent 0 sequential_cutoff 16K)
+	race_start "$table" || return 1
+	bypass_held remap_stall_ms || ret=1
+	stalled_wait 0
+	wait $WPID || { echo "the sequential write failed"; ret=1; }
+	wb_passed || ret=1
+	dd if=$DEV of=$LOG.got bs=4k count=1 iflag=direct status=none
+	same_block || ret=1
+	dmsetup remove sweep
 	return $ret
 }
 
@@ -542,6 +591,8 @@ check "a kset written back as it is appended leaves no dirty bytes" \
 	append_race
 check "a write cached as another goes around the cache is not left out" \
 	bypass_race
+check "a write cached as another goes to the backing device is written after it" \
+	bypass_order
 check "a flush after a failed seal reports the lost writes" seal_lost
 check "a failed seal of clean keys only fails no flush" seal_clean
 check "a flush after a failed seal reports a lost tombstone" seal_tombstone
