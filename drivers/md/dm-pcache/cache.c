@@ -966,23 +966,42 @@ void pcache_bypass_end(struct pcache_cache *c)
 }
 
 /**
- * pcache_bypass_busy() - is a write around the cache in flight
+ * pcache_bypass_quiet() - may writeback write dirty data back now
  * @c: cache
+ * @gen: where to note the bypass generation, for pcache_bypass_moved()
  *
- * Writeback asks before it writes dirty data.  In the modes that keep
- * dirty data a write goes around the cache only while it is clean, and
- * counts itself in flight before it looks at the cache a last time: so
- * either that write sees the dirty data and is cached instead, or
- * writeback sees it here and waits, and the newer data reaches the
- * backing device after it.
+ * In the modes that keep dirty data a write goes around the cache only
+ * while it is clean.  It counts itself in flight (pcache_bypass_start(),
+ * fully ordered) before its tombstone and until it is on the backing
+ * device, or, if it is cached after all, until its key is in the index.
+ * Writeback writes a kset with dirty data only while no such write is in
+ * flight and none started meanwhile: one in flight could overwrite newer
+ * data written back ahead of it, and its tombstone could take an older
+ * dirty key out of the index while writeback looks it up, which would
+ * then be left out.
  *
- * Return: true while one is in flight.
+ * Return: false while such a write is in flight.
  */
-bool pcache_bypass_busy(struct pcache_cache *c)
+bool pcache_bypass_quiet(struct pcache_cache *c, u64 *gen)
 {
-	/* pairs with the fully ordered start in pcache_bypass_start() */
+	/* pairs with the full ordering of pcache_bypass_start() */
 	smp_mb();
-	return atomic_read(&c->bypass_inflight);
+	return pcache_bypass_idle(c, gen);
+}
+
+/**
+ * pcache_bypass_moved() - did writes go around the cache since
+ * @c: cache
+ * @gen: from pcache_bypass_quiet()
+ *
+ * Return: true if one started or ended: what writeback did with @gen is
+ * to be done again.
+ */
+bool pcache_bypass_moved(struct pcache_cache *c, u64 gen)
+{
+	/* the lookups of the index before, the generation after */
+	smp_mb();
+	return pcache_bypass_since(c, gen, 0);
 }
 
 /**

@@ -236,7 +236,8 @@ int pcache_write_zeroes(struct pcache_cache *c, u64 lba, u32 sectors,
 bool pcache_all_clean(struct pcache_cache *c);
 u64 pcache_bypass_start(struct pcache_cache *c);
 void pcache_bypass_end(struct pcache_cache *c);
-bool pcache_bypass_busy(struct pcache_cache *c);
+bool pcache_bypass_quiet(struct pcache_cache *c, u64 *gen);
+bool pcache_bypass_moved(struct pcache_cache *c, u64 gen);
 bool pcache_bypass_idle(struct pcache_cache *c, u64 *gen);
 bool pcache_bypass_since(struct pcache_cache *c, u64 gen, u64 own);
 u64 pcache_fill_begin(struct pcache_cache *c);

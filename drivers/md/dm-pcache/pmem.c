@@ -222,8 +222,9 @@ DEFINE_DEBUGFS_ATTRIBUTE(crash_now_fops, NULL, crash_now_set, "%llu\n");
  * may already take the kset; bypass_stall_ms for the next write that goes
  * around a clean cache, after the target found the cache clean and before
  * the write's tombstone, where a write from another CPU may be cached and
- * sealed; remap_stall_ms for the same write once it is counted in flight,
- * just before it is sent to the backing device.
+ * sealed; remap_stall_ms for the next such write that still finds the
+ * cache clean after its tombstone, just before it is sent to the backing
+ * device.
  */
 static struct {
 	u32 ms[PCACHE_STALLS];

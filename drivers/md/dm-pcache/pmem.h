@@ -43,7 +43,7 @@ enum pcache_stall_at {
 	PCACHE_STALL_COMMIT,	/* a write between index insert and kset */
 	PCACHE_STALL_APPEND,	/* a seal right after its journal append */
 	PCACHE_STALL_BYPASS,	/* a write about to go around a clean cache */
-	PCACHE_STALL_REMAP,	/* the same write, counted, not yet sent */
+	PCACHE_STALL_REMAP,	/* such a write, counted, not yet sent */
 	PCACHE_STALLS
 };
 

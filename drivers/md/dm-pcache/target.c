@@ -779,33 +779,35 @@ static int map_write(struct pcache_target *pc, struct bio *bio)
 
 /*
  * A sequential write around a clean cache in writeback or writeonly mode.
- * A write cached from another CPU meanwhile may have been sealed before
- * the tombstone took it out of the index.  Writeback, finding nothing
- * there, would leave it out, and a power cut before the tombstone's seal
- * would bring it back from the journal as clean data that the backing
- * device never got.  A seal counts its dirty bytes before that, so the
- * cache looks dirty now if it happened: this write is then cached after
- * the tombstone, which writeback writes the older one for.
- *
- * The write counts itself in flight before that last look (the start is
- * fully ordered), and writeback looks for writes in flight once it has
- * dirty data to write (pcache_bypass_busy()): a newer write cached once
- * this one is on its way then reaches the backing device after it.
+ * It counts itself in flight before its tombstone (see
+ * pcache_bypass_quiet()): writeback then waits for it, or does again a
+ * kset it looked up meanwhile.  A write cached from another CPU since the
+ * first look may have been sealed before the tombstone took it out of the
+ * index; a seal counts its dirty bytes before that, so the cache looks
+ * dirty now if it happened.  This write is then cached after the
+ * tombstone, and stays counted until its key holds the range: a newer
+ * dirty key there has writeback write the older one, where a hole would
+ * have it left out, and a power cut would bring the older one back from
+ * the journal as clean data that the backing device never got.
  */
 static int map_bypass(struct pcache_target *pc, struct bio *bio)
 {
 	struct pcache_cache *c = &pc->d->engine;
 	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
 	u64 bgen;
+	int ret;
 
 	pcache_debug_stall(PCACHE_STALL_BYPASS);
-	if (pcache_write_invalidate(c, lba, bio_sectors(bio),
-				    bio->bi_opf & REQ_FUA))
-		return end_bio(bio, -EIO);
 	bgen = pcache_bypass_start(c);
-	if (!pcache_all_clean(c)) {
+	if (pcache_write_invalidate(c, lba, bio_sectors(bio),
+				    bio->bi_opf & REQ_FUA)) {
 		pcache_bypass_end(c);
-		return map_write(pc, bio);
+		return end_bio(bio, -EIO);
+	}
+	if (!pcache_all_clean(c)) {
+		ret = map_write(pc, bio);
+		pcache_bypass_end(c);
+		return ret;
 	}
 	pcache_count_bypass(c, bio->bi_iter.bi_size);
 	pcache_debug_stall(PCACHE_STALL_REMAP);

@@ -122,13 +122,13 @@ static int zero_run(struct pcache_wb *wb, const struct pcache_key_info *k,
 	wb->issued = true;
 	/* the application may have asked not to deallocate: never do */
 	if (!(k->flags & PCACHE_KEY_DISCARD))
-		return blkdev_issue_zeroout(bdev, start, end - start, GFP_NOIO,
-					    BLKDEV_ZERO_NOUNMAP);
+		return pcache_wb_err(blkdev_issue_zeroout(bdev, start,
+				end - start, GFP_NOIO, BLKDEV_ZERO_NOUNMAP));
 	/* discarded data is undefined: a device without discard keeps it */
 	if (!bdev_max_discard_sectors(bdev))
 		return 0;
 	ret = blkdev_issue_discard(bdev, start, end - start, GFP_NOIO);
-	return ret == -EOPNOTSUPP ? 0 : ret;
+	return ret == -EOPNOTSUPP ? 0 : pcache_wb_err(ret);
 }
 
 /*
@@ -330,34 +330,30 @@ static bool tails_known(struct pcache_wb *wb, bool gc)
 	return true;
 }
 
-/*
- * A write sent around the cache while it was clean may still be on its
- * way to the backing device: dirty data of the kset, newer than that
- * write where the two overlap, must not get there first, or the backing
- * device would keep the older data under a key marked clean.
- */
-static bool bypass_pending(struct pcache_wb *wb, u32 n)
+static bool any_dirty(struct pcache_wb *wb, u32 n)
 {
 	u32 i;
 
 	for (i = 0; i < n; i++)
 		if (key_dirty(wb->c, &wb->keys[i]))
-			return pcache_bypass_busy(wb->c);
+			return true;
 	return false;
 }
 
 /*
  * Write back the kset at the dirty tail.  Return: 1 when data reached the
  * backing device, 0 when the kset needed none, -ENODATA when there is
- * nothing to write back, -EINPROGRESS to wait for a write around the
- * cache, or an error (never one of those two: see pcache_wb_err()).
+ * nothing to write back, -EINPROGRESS to wait for writes around the cache
+ * (and do the kset again), or an error (never one of those two: see
+ * pcache_wb_err()).
  */
 static int wb_kset(struct pcache_wb *wb)
 {
 	struct blk_plug plug;
 	struct pcache_pos next;
 	u32 i, n;
-	bool io;
+	bool io, dirty;
+	u64 gen;
 	int ret;
 
 	if (!tails_known(wb, false))
@@ -373,7 +369,14 @@ static int wb_kset(struct pcache_wb *wb)
 	if (ret)
 		return ret;
 	n = decode_keys(wb);
-	if (bypass_pending(wb, n))
+	/*
+	 * A write around the cache (see pcache_bypass_quiet()) must not be
+	 * overtaken by newer dirty data of its sectors, nor take an older
+	 * key out of the index while the kset is looked up: no such write
+	 * in flight at the start, none started until the end.
+	 */
+	dirty = any_dirty(wb, n);
+	if (dirty && !pcache_bypass_quiet(wb->c, &gen))
 		return -EINPROGRESS;
 	batch_reset(wb);
 	/* one doorbell for the kset's writes, not one per bio */
@@ -388,6 +391,8 @@ static int wb_kset(struct pcache_wb *wb)
 		ret = pcache_wb_err(blkdev_issue_flush(wb->bdev));
 	if (ret)
 		return ret;
+	if (dirty && pcache_bypass_moved(wb->c, gen))
+		return -EINPROGRESS;
 	next.off += pcache_kset_size(n);
 	/* clean before GC may pass the kset, or its keys stay in the index */
 	mark_clean(wb, n);

@@ -13,8 +13,8 @@
 # a FUA write, a write the flush message sealed and one the seal timer
 # sealed, each replaced by a plain one before writeback gets to it; a kset
 # written back while its seal is still counting it; a write cached and
-# sealed while a sequential write is about to go around the cache, or is
-# on its way there; and a seal that fails outside a flush, which the next
+# sealed while a sequential write is about to go around the cache, is in
+# its tombstone or on its way there; and a seal that fails outside a flush, which the next
 # flush must report.
 #
 # DMPC_SWEEP_TEAR: "alt" (default, for make check) cuts at half the points,
@@ -26,6 +26,7 @@
 
 require_guest
 trap 'dm_cleanup; echo 0 > $DBG/crash_after 2>/dev/null
+	echo 0 > $DBG/stall_ms 2>/dev/null
 	echo 0 > $DBG/no_seal_timer 2>/dev/null
 	echo 0 > $DBG/append_stall_ms 2>/dev/null
 	echo 0 > $DBG/bypass_stall_ms 2>/dev/null
@@ -49,11 +50,11 @@ if [ ! -d "$DBG" ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
 	exit "$KSFT_SKIP"
 fi
-# make check sweeps once (16 results), make torture both ways (17)
+# make check sweeps once (17 results), make torture both ways (18)
 if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
-	ktap_set_plan 17
+	ktap_set_plan 18
 else
-	ktap_set_plan 16
+	ktap_set_plan 17
 fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
@@ -158,9 +159,13 @@ head -c 65536 /dev/zero | tr '\0' W > $LOG.w
 # race_start [TABLE]: a fresh cache and backing device, default $TABLE;
 # what a check that failed half way left behind goes first
 race_start() {
+	local k
+
 	[ -e $DEV ] && dmsetup remove sweep
-	echo 0 > $DBG/no_seal_timer
-	echo 0 > $DBG/seal_fails
+	for k in no_seal_timer seal_fails stall_ms append_stall_ms \
+		bypass_stall_ms remap_stall_ms; do
+		echo 0 > $DBG/$k
+	done
 	blank $CDEV
 	blkdiscard -z -f $BDEV 2> /dev/null
 	dmsetup create sweep --table "${1:-$TABLE}"
@@ -356,9 +361,14 @@ a_sealed() {
 	[ "${f[23]}" = 4096 ] || [ "${f[24]}" -gt 0 ]
 }
 
-# bypass_held KNOB: W, 64 KiB written at once (a sequential stream past a
-# 16 KiB cutoff), held 8 s at the stall KNOB while A, from the other CPU,
-# is cached over W's first block and sealed by the timer; W's dd is $WPID
+# write_a: A to block 0, a plain write (the seal timer seals it)
+write_a() {
+	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
+}
+
+# bypass_held KNOB WRITER: W, 64 KiB written at once (a sequential stream
+# past a 16 KiB cutoff), held 8 s at the stall KNOB while WRITER, from the
+# other CPU, caches A over W's first block and A is sealed; W's dd is $WPID
 bypass_held() {
 	local ret=0
 
@@ -367,8 +377,7 @@ bypass_held() {
 		2> /dev/null &
 	WPID=$!
 	stalled_wait || { echo "the sequential write did not stall"; ret=1; }
-	taskset -c 1 dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct \
-		status=none
+	( taskset -pc 1 $BASHPID > /dev/null; "$2" )
 	poll 100 0.1 a_sealed ||
 		{ echo "the seal timer sealed nothing in 10 s"; ret=1; }
 	stalled_is 1 ||
@@ -391,7 +400,7 @@ bypass_race() {
 		sequential_cutoff 16K)
 	race_start "$table" || return 1
 	switch_table sweepb "$SWEEPB_ERR" || return 1
-	bypass_held bypass_stall_ms || ret=1
+	bypass_held bypass_stall_ms write_a || ret=1
 	echo 1 > $DBG/no_seal_timer
 	stalled_wait 0
 	wait $WPID
@@ -399,23 +408,28 @@ bypass_race() {
 	return $ret
 }
 
-# bypass_order: a sequential write W finds the cache clean and is held
-# once counted in flight, before it is sent to the backing device, while
-# A, from the other CPU, is cached over W's first block and sealed.
-# Writeback (writeback_percent 0: at once) must not write A back before W
-# is on the backing device, where W would then overwrite A under A's clean
-# copy: block 0 must read the same through the cache as on the backing
-# device (the default gc_percent keeps A's segment).
-bypass_order() {
+# bypass_after KNOB WRITER: a sequential write W finds the cache clean and
+# is held at KNOB, counted in flight, while WRITER caches A over W's first
+# block from the other CPU and A is sealed.  Writeback (writeback_percent
+# 0: at once) must not write A back before W is on the backing device,
+# where W would then overwrite A under A's clean copy: once the flush
+# message returns, block 0 must read the same through the cache as on the
+# backing device (the default gc_percent keeps A's segment).
+#   remap_stall_ms write_a: W held just before it is sent;
+#   stall_ms write_fua: W held inside its tombstone's commit (after the
+#   index insert, holding CPU 0's open kset: the timer seals nothing then,
+#   so A is a FUA write, which seals its own kset).
+bypass_after() {
 	local ret=0 table
 
 	table=$(pcache_table $CDEV $BDEV cache_mode writeback \
 		writeback_percent 0 sequential_cutoff 16K)
 	race_start "$table" || return 1
-	bypass_held remap_stall_ms || ret=1
+	bypass_held "$1" "$2" || ret=1
 	stalled_wait 0
 	wait $WPID || { echo "the sequential write failed"; ret=1; }
-	wb_passed || ret=1
+	dmsetup message sweep 0 flush ||
+		{ echo "the flush message failed"; ret=1; }
 	dd if=$DEV of=$LOG.got bs=4k count=1 iflag=direct status=none
 	same_block || ret=1
 	dmsetup remove sweep
@@ -592,7 +606,9 @@ check "a kset written back as it is appended leaves no dirty bytes" \
 check "a write cached as another goes around the cache is not left out" \
 	bypass_race
 check "a write cached as another goes to the backing device is written after it" \
-	bypass_order
+	bypass_after remap_stall_ms write_a
+check "a write sealed during another's tombstone is written after that one" \
+	bypass_after stall_ms write_fua
 check "a flush after a failed seal reports the lost writes" seal_lost
 check "a failed seal of clean keys only fails no flush" seal_clean
 check "a flush after a failed seal reports a lost tombstone" seal_tombstone
