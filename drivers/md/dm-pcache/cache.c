@@ -521,8 +521,8 @@ static void put_key(struct pcache_cache *c, struct pcache_key *k)
 }
 
 /* Insert the part of @k inside one stripe; @out gets its journal copy. */
-static void index_piece(struct pcache_cache *c, struct pcache_key_info *k,
-			struct pcache_key_info *out)
+static bool index_piece(struct pcache_cache *c, struct pcache_key_info *k,
+			struct pcache_key_info *out, bool if_clean)
 {
 	struct pcache_subtree *t = pcache_index_tree(&c->idx, k->lba);
 	struct pcache_key *n, *spare;
@@ -532,6 +532,12 @@ static void index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 	n = get_key(c);
 	spare = get_key(c);
 	spin_lock(&t->lock);
+	if (if_clean && pcache_subtree_dirty(t, k->lba, k->lba + k->sectors)) {
+		spin_unlock(&t->lock);
+		put_key(c, n);
+		put_key(c, spare);
+		return false;
+	}
 	k->seq = atomic64_inc_return(&c->key_seq);
 	n->k = *k;
 	if (k->flags & PCACHE_KEY_DIRTY)
@@ -547,6 +553,7 @@ static void index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 	if (hit && pcache_key_has_data(k))
 		this_cpu_inc(c->stats->write_hits);
 	*out = *k;
+	return true;
 }
 
 typedef int (*piece_fn)(struct pcache_cache *c, struct pcache_key_info *p,
@@ -577,6 +584,7 @@ static int split_at_stripes(struct pcache_cache *c, struct pcache_key_info k,
 struct commit_ctx {
 	struct pcache_open_kset *o;
 	bool fua;
+	bool if_clean;
 	struct pcache_key_info pieces[FUA_PIECES];
 	int n;
 	int ret;
@@ -595,7 +603,10 @@ static int commit_piece(struct pcache_cache *c, struct pcache_key_info *p,
 	/* sealed first, so that the kset journals the piece it was cut for */
 	if (le16_to_cpu(cc->o->ks->count) == PCACHE_KSET_MAX_KEYS)
 		cc->ret = seal_locked(c, cc->o) ?: cc->ret;
-	index_piece(c, p, &j);
+	if (!index_piece(c, p, &j, cc->if_clean)) {
+		cc->ret = -EBUSY;
+		return -EBUSY;
+	}
 	pcache_debug_stall(PCACHE_STALL_COMMIT);
 	open_add(c, cc->o, &j);
 	/* kept for fua_whole() only */
@@ -644,13 +655,17 @@ static bool fua_whole(struct pcache_cache *c, const struct commit_ctx *cc)
 	return true;
 }
 
-/* Index a key (cut at stripe boundaries) and journal it. */
+/*
+ * Index a key (cut at stripe boundaries) and journal it; with @if_clean,
+ * a key of one stripe only, and none where the index holds dirty data.
+ */
 static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
-		      bool fua)
+		      bool fua, bool if_clean)
 {
 	struct commit_ctx cc = {
 		.o = per_cpu_ptr(c->open, raw_smp_processor_id()),
 		.fua = fua,
+		.if_clean = if_clean,
 		.n = 0,
 		.ret = 0,
 	};
@@ -859,7 +874,7 @@ int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
 	if (c->data_crc)
 		k.flags |= PCACHE_KEY_CRC;
 	pcache_pmem_persist();
-	ret = commit_key(c, k, fua);
+	ret = commit_key(c, k, fua, false);
 	reserve_done(c, r);
 	return ret;
 }
@@ -871,14 +886,20 @@ int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
  * @lba: first sector
  * @sectors: length
  * @fua: the forgetting must be durable before this returns
+ * @if_clean: only if the index holds no dirty data there (a range of one
+ *	      index stripe)
  *
  * A journaled tombstone removes the range from the index, so neither a
- * read now nor a replay later finds the older cached copy.
+ * read now nor a replay later finds the older cached copy.  Dirty data
+ * removed so would leave a hole where writeback looks for what replaced
+ * it: a write around the cache in the modes that keep dirty data asks for
+ * @if_clean, and is cached instead where there is some.
  *
- * Return: 0 or -ENOSPC if the journal had no room for the key.
+ * Return: 0, -EBUSY if @if_clean and the range holds dirty data (nothing
+ * was done), or -ENOSPC if the journal had no room for the key.
  */
 int pcache_write_invalidate(struct pcache_cache *c, u64 lba, u32 sectors,
-			    bool fua)
+			    bool fua, bool if_clean)
 {
 	struct pcache_key_info k = {
 		.lba = lba,
@@ -886,7 +907,9 @@ int pcache_write_invalidate(struct pcache_cache *c, u64 lba, u32 sectors,
 		.flags = PCACHE_KEY_TOMBSTONE,
 	};
 
-	return commit_key(c, k, fua);
+	if (if_clean && pcache_stripe_end(lba) < lba + sectors)
+		return -EBUSY;
+	return commit_key(c, k, fua, if_clean);
 }
 
 /**
@@ -915,7 +938,7 @@ int pcache_write_zeroes(struct pcache_cache *c, u64 lba, u32 sectors,
 
 	if (discard)
 		k.flags |= PCACHE_KEY_DISCARD;
-	return commit_key(c, k, fua);
+	return commit_key(c, k, fua, false);
 }
 
 /**
@@ -946,6 +969,8 @@ bool pcache_all_clean(struct pcache_cache *c)
  *
  * Read fills racing with it may have read the older data from the backing
  * device; the pair start/end lets them find out and not cache it.
+ * Writeback waits for it (pcache_bypass_busy()).  The start is fully
+ * ordered (atomic64_inc_return()).
  *
  * Return: the bypass generation before this write.
  */
@@ -956,7 +981,8 @@ u64 pcache_bypass_start(struct pcache_cache *c)
 }
 
 /**
- * pcache_bypass_end() - the write reached the backing device (or failed)
+ * pcache_bypass_end() - the write reached the backing device (or failed,
+ *			 or is cached instead)
  * @c: cache
  */
 void pcache_bypass_end(struct pcache_cache *c)
@@ -966,42 +992,27 @@ void pcache_bypass_end(struct pcache_cache *c)
 }
 
 /**
- * pcache_bypass_quiet() - may writeback write dirty data back now
+ * pcache_bypass_busy() - is a write around the cache in flight
  * @c: cache
- * @gen: where to note the bypass generation, for pcache_bypass_moved()
  *
  * In the modes that keep dirty data a write goes around the cache only
  * while it is clean.  It counts itself in flight (pcache_bypass_start(),
- * fully ordered) before its tombstone and until it is on the backing
- * device, or, if it is cached after all, until its key is in the index.
- * Writeback writes a kset with dirty data only while no such write is in
- * flight and none started meanwhile: one in flight could overwrite newer
- * data written back ahead of it, and its tombstone could take an older
- * dirty key out of the index while writeback looks it up, which would
- * then be left out.
+ * fully ordered) from before its tombstone until it is on the backing
+ * device, or until it turns to being cached instead.  Writeback asks
+ * before it writes a kset with dirty data, and waits while one is in
+ * flight: a newer write of its sectors, indexed after its tombstone,
+ * must not reach the backing device first, where the older one would
+ * overwrite it under a key marked clean.  The wait never holds up a write
+ * that waits for space: a write turning to the cache stops counting
+ * first.
  *
- * Return: false while such a write is in flight.
+ * Return: true while such a write is in flight.
  */
-bool pcache_bypass_quiet(struct pcache_cache *c, u64 *gen)
+bool pcache_bypass_busy(struct pcache_cache *c)
 {
 	/* pairs with the full ordering of pcache_bypass_start() */
 	smp_mb();
-	return pcache_bypass_idle(c, gen);
-}
-
-/**
- * pcache_bypass_moved() - did writes go around the cache since
- * @c: cache
- * @gen: from pcache_bypass_quiet()
- *
- * Return: true if one started or ended: what writeback did with @gen is
- * to be done again.
- */
-bool pcache_bypass_moved(struct pcache_cache *c, u64 gen)
-{
-	/* the lookups of the index before, the generation after */
-	smp_mb();
-	return pcache_bypass_since(c, gen, 0);
+	return atomic_read(&c->bypass_inflight);
 }
 
 /**

@@ -154,7 +154,8 @@ struct pcache_stats {
  * @heads: per-CPU data heads
  * @open: per-CPU open ksets
  * @key_seq: last key sequence number handed out
- * @bypass_inflight: writes sent around the cache, in flight
+ * @bypass_inflight: writes sent around the cache, in flight (in the
+ *		     modes that keep dirty data from before their tombstone)
  * @bypass_gen: bumped when such a write starts and when it ends; a fill
  *		that saw it change may hold data that write replaced
  * @stats: per-CPU counters
@@ -230,14 +231,13 @@ int pcache_write_reserve(struct pcache_cache *c, u32 sectors,
 int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
 			const struct pcache_wres *r, bool fua);
 int pcache_write_invalidate(struct pcache_cache *c, u64 lba, u32 sectors,
-			    bool fua);
+			    bool fua, bool if_clean);
 int pcache_write_zeroes(struct pcache_cache *c, u64 lba, u32 sectors,
 			bool discard, bool fua);
 bool pcache_all_clean(struct pcache_cache *c);
 u64 pcache_bypass_start(struct pcache_cache *c);
 void pcache_bypass_end(struct pcache_cache *c);
-bool pcache_bypass_quiet(struct pcache_cache *c, u64 *gen);
-bool pcache_bypass_moved(struct pcache_cache *c, u64 gen);
+bool pcache_bypass_busy(struct pcache_cache *c);
 bool pcache_bypass_idle(struct pcache_cache *c, u64 *gen);
 bool pcache_bypass_since(struct pcache_cache *c, u64 gen, u64 own);
 u64 pcache_fill_begin(struct pcache_cache *c);

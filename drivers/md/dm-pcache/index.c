@@ -397,6 +397,29 @@ bool pcache_subtree_wb_run(struct pcache_subtree *t,
 }
 
 /**
+ * pcache_subtree_dirty() - does the index hold dirty data in a range
+ * @t: subtree, locked by the caller
+ * @lba: first sector
+ * @end: sector after the range
+ *
+ * Return: true if a dirty key overlaps [@lba, @end).
+ */
+bool pcache_subtree_dirty(struct pcache_subtree *t, u64 lba, u64 end)
+{
+	struct rb_node *node = first_ending_after(t, lba, NULL);
+	struct pcache_key *e;
+
+	for (; node; node = rb_next(node)) {
+		e = rb_entry(node, struct pcache_key, node);
+		if (e->k.lba >= end)
+			break;
+		if (e->k.flags & PCACHE_KEY_DIRTY)
+			return true;
+	}
+	return false;
+}
+
+/**
  * pcache_subtree_next_of() - the next indexed piece of one write
  * @t: subtree, locked by the caller
  * @from: first sector of interest

@@ -97,6 +97,7 @@ bool pcache_subtree_drop(struct pcache_subtree *t,
 bool pcache_subtree_wb_run(struct pcache_subtree *t,
 			   const struct pcache_key_info *k, u64 from,
 			   u64 limit, u64 *start, u64 *end);
+bool pcache_subtree_dirty(struct pcache_subtree *t, u64 lba, u64 end);
 bool pcache_subtree_next_of(struct pcache_subtree *t, u64 from, u64 end,
 			    u64 seq, struct pcache_key_info *out);
 void pcache_subtree_mark_journaled(struct pcache_subtree *t, u64 lba,

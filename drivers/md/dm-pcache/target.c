@@ -121,7 +121,8 @@ static DEFINE_MUTEX(pcache_devs_lock);
  * @bgen: bypass generation when the bio was mapped
  * @work: copies the data into the cache after the backing I/O completed
  * @fill: copy the data into the cache on success
- * @bypass: a write around the cache (writethrough, writearound)
+ * @bypass: a write around the cache (writethrough, writearound, or past
+ *	    sequential_cutoff)
  * @through: a writethrough write: fill with a sequence taken on completion
  */
 struct pcache_io {
@@ -756,7 +757,7 @@ static int map_write_around(struct pcache_target *pc, struct bio *bio,
 	u64 lba = dm_target_offset(pc->ti, bio->bi_iter.bi_sector);
 
 	if (pcache_write_invalidate(&pc->d->engine, lba, bio_sectors(bio),
-				    bio->bi_opf & REQ_FUA))
+				    bio->bi_opf & REQ_FUA, false))
 		return end_bio(bio, -EIO);
 	return remap_around(pc, bio, lba, through,
 			    pcache_bypass_start(&pc->d->engine));
@@ -780,15 +781,14 @@ static int map_write(struct pcache_target *pc, struct bio *bio)
 /*
  * A sequential write around a clean cache in writeback or writeonly mode.
  * It counts itself in flight before its tombstone (see
- * pcache_bypass_quiet()): writeback then waits for it, or does again a
- * kset it looked up meanwhile.  A write cached from another CPU since the
- * first look may have been sealed before the tombstone took it out of the
- * index; a seal counts its dirty bytes before that, so the cache looks
- * dirty now if it happened.  This write is then cached after the
- * tombstone, and stays counted until its key holds the range: a newer
- * dirty key there has writeback write the older one, where a hole would
- * have it left out, and a power cut would bring the older one back from
- * the journal as clean data that the backing device never got.
+ * pcache_bypass_quiet()), so that writeback waits for it or does again a
+ * kset it looked up meanwhile, and never while it may wait for space.
+ * A write cached from another CPU since the first look stays: the
+ * tombstone is refused where the index holds dirty data, for a hole there
+ * would have writeback leave that data out, and a power cut would then
+ * bring it back from the journal as clean data the backing device never
+ * got.  This write is then cached instead, as it is if the cache turned
+ * dirty anywhere meanwhile (the journal order of the backing device).
  */
 static int map_bypass(struct pcache_target *pc, struct bio *bio)
 {
@@ -799,15 +799,15 @@ static int map_bypass(struct pcache_target *pc, struct bio *bio)
 
 	pcache_debug_stall(PCACHE_STALL_BYPASS);
 	bgen = pcache_bypass_start(c);
-	if (pcache_write_invalidate(c, lba, bio_sectors(bio),
-				    bio->bi_opf & REQ_FUA)) {
+	ret = pcache_write_invalidate(c, lba, bio_sectors(bio),
+				      bio->bi_opf & REQ_FUA, true);
+	if (ret == -EBUSY || (!ret && !pcache_all_clean(c))) {
+		pcache_bypass_end(c);
+		return map_write(pc, bio);
+	}
+	if (ret) {
 		pcache_bypass_end(c);
 		return end_bio(bio, -EIO);
-	}
-	if (!pcache_all_clean(c)) {
-		ret = map_write(pc, bio);
-		pcache_bypass_end(c);
-		return ret;
 	}
 	pcache_count_bypass(c, bio->bi_iter.bi_size);
 	pcache_debug_stall(PCACHE_STALL_REMAP);
@@ -920,7 +920,8 @@ static int map_zeroes(struct pcache_target *pc, struct bio *bio)
 				    -EIO : 0);
 	if (discard && !bdev_max_discard_sectors(pc->backing->bdev))
 		return end_bio(bio, pcache_write_invalidate(c, lba,
-					bio_sectors(bio), false) ? -EIO : 0);
+					bio_sectors(bio), false, false) ?
+				    -EIO : 0);
 	return map_write_around(pc, bio, false);
 }
 

@@ -343,17 +343,15 @@ static bool any_dirty(struct pcache_wb *wb, u32 n)
 /*
  * Write back the kset at the dirty tail.  Return: 1 when data reached the
  * backing device, 0 when the kset needed none, -ENODATA when there is
- * nothing to write back, -EINPROGRESS to wait for writes around the cache
- * (and do the kset again), or an error (never one of those two: see
- * pcache_wb_err()).
+ * nothing to write back, -EINPROGRESS to wait for writes around the cache,
+ * or an error (never one of those two: see pcache_wb_err()).
  */
 static int wb_kset(struct pcache_wb *wb)
 {
 	struct blk_plug plug;
 	struct pcache_pos next;
 	u32 i, n;
-	bool io, dirty;
-	u64 gen;
+	bool io;
 	int ret;
 
 	if (!tails_known(wb, false))
@@ -369,14 +367,8 @@ static int wb_kset(struct pcache_wb *wb)
 	if (ret)
 		return ret;
 	n = decode_keys(wb);
-	/*
-	 * A write around the cache (see pcache_bypass_quiet()) must not be
-	 * overtaken by newer dirty data of its sectors, nor take an older
-	 * key out of the index while the kset is looked up: no such write
-	 * in flight at the start, none started until the end.
-	 */
-	dirty = any_dirty(wb, n);
-	if (dirty && !pcache_bypass_quiet(wb->c, &gen))
+	/* newer data must not overtake a write around the cache */
+	if (any_dirty(wb, n) && pcache_bypass_busy(wb->c))
 		return -EINPROGRESS;
 	batch_reset(wb);
 	/* one doorbell for the kset's writes, not one per bio */
@@ -391,8 +383,6 @@ static int wb_kset(struct pcache_wb *wb)
 		ret = pcache_wb_err(blkdev_issue_flush(wb->bdev));
 	if (ret)
 		return ret;
-	if (dirty && pcache_bypass_moved(wb->c, gen))
-		return -EINPROGRESS;
 	next.off += pcache_kset_size(n);
 	/* clean before GC may pass the kset, or its keys stay in the index */
 	mark_clean(wb, n);

@@ -836,6 +836,20 @@ static void wb_hold_test(struct kunit *test)
 					       false, false));
 }
 
+/* A write around the cache is refused only where dirty data overlaps */
+static void dirty_range_test(struct kunit *test)
+{
+	struct tree_fix *f = tree_new(test);
+
+	put(f, 0, 8, 1, 0);
+	put(f, 16, 8, 2, PCACHE_KEY_DIRTY);
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_dirty(&f->t, 0, 16));
+	KUNIT_EXPECT_TRUE(test, pcache_subtree_dirty(&f->t, 8, 17));
+	KUNIT_EXPECT_TRUE(test, pcache_subtree_dirty(&f->t, 23, 40));
+	KUNIT_EXPECT_FALSE(test, pcache_subtree_dirty(&f->t, 24, 40));
+	tree_free(f);
+}
+
 /*
  * No error of the backing device may look like an empty journal or a wait
  * for a write around the cache to the writeback worker.
@@ -1377,6 +1391,7 @@ static struct kunit_case pcache_index_cases[] = {
 	KUNIT_CASE(epochs_test),
 	KUNIT_CASE(wb_hold_test),
 	KUNIT_CASE(wb_err_test),
+	KUNIT_CASE(dirty_range_test),
 	KUNIT_CASE(evict_test),
 	KUNIT_CASE(next_of_test),
 	KUNIT_CASE(move_test),
