@@ -895,8 +895,9 @@ int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
  * it: a write around the cache in the modes that keep dirty data asks for
  * @if_clean, and is cached instead where there is some.
  *
- * Return: 0, -EBUSY if @if_clean and the range holds dirty data (nothing
- * was done), or -ENOSPC if the journal had no room for the key.
+ * Return: 0, -EBUSY if @if_clean and the range holds dirty data or spans
+ * two stripes (no tombstone indexed or journaled), or -ENOSPC if the
+ * journal had no room for the key.
  */
 int pcache_write_invalidate(struct pcache_cache *c, u64 lba, u32 sectors,
 			    bool fua, bool if_clean)
@@ -1002,9 +1003,11 @@ void pcache_bypass_end(struct pcache_cache *c)
  * before it writes a kset with dirty data, and waits while one is in
  * flight: a newer write of its sectors, indexed after its tombstone,
  * must not reach the backing device first, where the older one would
- * overwrite it under a key marked clean.  The wait never holds up a write
- * that waits for space: a write turning to the cache stops counting
- * first.
+ * overwrite it under a key marked clean.  A write turning to the cache
+ * stops counting before it reserves data space.  Its tombstone's commit
+ * may still wait while counted, for its CPU's open kset or for journal
+ * space (a full kset's seal, or a FUA seal), which needs writeback: that
+ * wait ends as any seal's does, after 30 s at most.
  *
  * Return: true while such a write is in flight.
  */

@@ -154,8 +154,8 @@ struct pcache_stats {
  * @heads: per-CPU data heads
  * @open: per-CPU open ksets
  * @key_seq: last key sequence number handed out
- * @bypass_inflight: writes sent around the cache, in flight (in the
- *		     modes that keep dirty data from before their tombstone)
+ * @bypass_inflight: writes sent around the cache, in flight; in the modes
+ *		     that keep dirty data counted from before their tombstone
  * @bypass_gen: bumped when such a write starts and when it ends; a fill
  *		that saw it change may hold data that write replaced
  * @stats: per-CPU counters

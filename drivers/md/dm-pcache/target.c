@@ -780,15 +780,16 @@ static int map_write(struct pcache_target *pc, struct bio *bio)
 
 /*
  * A sequential write around a clean cache in writeback or writeonly mode.
- * It counts itself in flight before its tombstone (see
- * pcache_bypass_quiet()), so that writeback waits for it or does again a
- * kset it looked up meanwhile, and never while it may wait for space.
- * A write cached from another CPU since the first look stays: the
- * tombstone is refused where the index holds dirty data, for a hole there
- * would have writeback leave that data out, and a power cut would then
- * bring it back from the journal as clean data the backing device never
- * got.  This write is then cached instead, as it is if the cache turned
- * dirty anywhere meanwhile (the journal order of the backing device).
+ * It counts itself in flight from before its tombstone until it is on the
+ * backing device, or until it turns to the cache (see
+ * pcache_bypass_busy()): writeback waits for it, and never while it may
+ * wait for space.  A write cached from another CPU since the first look
+ * stays: the tombstone is refused where the index holds dirty data, for a
+ * hole there would have writeback leave that data out, and a power cut
+ * would then bring it back from the journal as clean data the backing
+ * device never got.  This write is then cached instead, as it is if the
+ * cache turned dirty anywhere meanwhile (the journal order of the backing
+ * device).
  */
 static int map_bypass(struct pcache_target *pc, struct bio *bio)
 {
