@@ -396,6 +396,22 @@ bool pcache_subtree_wb_run(struct pcache_subtree *t,
 	return in;
 }
 
+/* The key at @node if it starts before @end, or NULL. */
+static struct pcache_key *overlap_next(struct rb_node *node, u64 end)
+{
+	struct pcache_key *e;
+
+	if (!node)
+		return NULL;
+	e = rb_entry(node, struct pcache_key, node);
+	return e->k.lba < end ? e : NULL;
+}
+
+/* Each key overlapping [@lba, @end), in order; the tree is not changed. */
+#define for_each_overlap(t, e, lba, end)				\
+	for (e = overlap_next(first_ending_after(t, lba, NULL), end); e;	\
+	     e = overlap_next(rb_next(&e->node), end))
+
 /**
  * pcache_subtree_dirty() - does the index hold dirty data in a range
  * @t: subtree, locked by the caller
@@ -406,16 +422,11 @@ bool pcache_subtree_wb_run(struct pcache_subtree *t,
  */
 bool pcache_subtree_dirty(struct pcache_subtree *t, u64 lba, u64 end)
 {
-	struct rb_node *node = first_ending_after(t, lba, NULL);
 	struct pcache_key *e;
 
-	for (; node; node = rb_next(node)) {
-		e = rb_entry(node, struct pcache_key, node);
-		if (e->k.lba >= end)
-			break;
+	for_each_overlap(t, e, lba, end)
 		if (e->k.flags & PCACHE_KEY_DIRTY)
 			return true;
-	}
 	return false;
 }
 
@@ -432,13 +443,9 @@ bool pcache_subtree_dirty(struct pcache_subtree *t, u64 lba, u64 end)
 bool pcache_subtree_next_of(struct pcache_subtree *t, u64 from, u64 end,
 			    u64 seq, struct pcache_key_info *out)
 {
-	struct rb_node *node = first_ending_after(t, from, NULL);
 	struct pcache_key *e;
 
-	for (; node; node = rb_next(node)) {
-		e = rb_entry(node, struct pcache_key, node);
-		if (e->k.lba >= end)
-			break;
+	for_each_overlap(t, e, from, end) {
 		if (e->k.seq == seq) {
 			*out = e->k;
 			return true;
@@ -451,16 +458,11 @@ bool pcache_subtree_next_of(struct pcache_subtree *t, u64 from, u64 end,
 static void clear_flags(struct pcache_subtree *t, u64 lba, u64 end, u64 seq,
 			u32 flags)
 {
-	struct rb_node *node = first_ending_after(t, lba, NULL);
 	struct pcache_key *e;
 
-	for (; node; node = rb_next(node)) {
-		e = rb_entry(node, struct pcache_key, node);
-		if (e->k.lba >= end)
-			break;
+	for_each_overlap(t, e, lba, end)
 		if (e->k.seq == seq)
 			e->k.flags &= ~flags;
-	}
 }
 
 /**
