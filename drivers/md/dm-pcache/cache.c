@@ -599,10 +599,17 @@ static int commit_piece(struct pcache_cache *c, struct pcache_key_info *p,
 {
 	struct commit_ctx *cc = ctx;
 	struct pcache_key_info j;
+	int ret;
 
 	/* sealed first, so that the kset journals the piece it was cut for */
-	if (le16_to_cpu(cc->o->ks->count) == PCACHE_KSET_MAX_KEYS)
-		cc->ret = seal_locked(c, cc->o) ?: cc->ret;
+	if (le16_to_cpu(cc->o->ks->count) == PCACHE_KSET_MAX_KEYS) {
+		ret = cc->if_clean ? seal_try(c, cc->o) :
+				     seal_locked(c, cc->o);
+		cc->ret = ret ?: cc->ret;
+		/* nothing indexed: see commit_key() */
+		if (cc->if_clean && ret)
+			return ret;
+	}
 	if (!index_piece(c, p, &j, cc->if_clean)) {
 		cc->ret = -EBUSY;
 		return -EBUSY;
@@ -657,7 +664,9 @@ static bool fua_whole(struct pcache_cache *c, const struct commit_ctx *cc)
 
 /*
  * Index a key (cut at stripe boundaries) and journal it; with @if_clean,
- * a key of one stripe only, and none where the index holds dirty data.
+ * a key of one stripe only, none where the index holds dirty data, and
+ * -EBUSY rather than any wait for the open kset or the journal: the
+ * caller is counted in flight, and writeback waits for it.
  */
 static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 		      bool fua, bool if_clean)
@@ -670,10 +679,13 @@ static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 		.ret = 0,
 	};
 
-	mutex_lock(&cc.o->lock);
+	if (!if_clean)
+		mutex_lock(&cc.o->lock);
+	else if (!mutex_trylock(&cc.o->lock))
+		return -EBUSY;
 	split_at_stripes(c, k, commit_piece, &cc);
 	if (fua && !cc.ret)
-		cc.ret = seal_locked(c, cc.o);
+		cc.ret = if_clean ? seal_try(c, cc.o) : seal_locked(c, cc.o);
 	mutex_unlock(&cc.o->lock);
 	/*
 	 * A completed FUA write is owed, as if a flush had followed it: a
@@ -893,11 +905,16 @@ int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
  * read now nor a replay later finds the older cached copy.  Dirty data
  * removed so would leave a hole where writeback looks for what replaced
  * it: a write around the cache in the modes that keep dirty data asks for
- * @if_clean, and is cached instead where there is some.
+ * @if_clean, and is cached instead where there is some.  Such a write is
+ * counted in flight and writeback waits for it, so with @if_clean nothing
+ * here waits: not for the open kset of this CPU, which a seal waiting for
+ * journal space may hold, nor for room in the journal.
  *
- * Return: 0, -EBUSY if @if_clean and the range holds dirty data or spans
- * two stripes (no tombstone indexed or journaled), or -ENOSPC if the
- * journal had no room for the key.
+ * Return: 0; -EBUSY if @if_clean and the range holds dirty data or spans
+ * two stripes (no tombstone indexed or journaled), or the commit would
+ * have had to wait (a FUA tombstone may then be indexed, in an open kset
+ * but not yet durable: the caller caches the write over it); or -ENOSPC
+ * if the journal had no room for the key.
  */
 int pcache_write_invalidate(struct pcache_cache *c, u64 lba, u32 sectors,
 			    bool fua, bool if_clean)
@@ -1004,10 +1021,8 @@ void pcache_bypass_end(struct pcache_cache *c)
  * flight: a newer write of its sectors, indexed after its tombstone,
  * must not reach the backing device first, where the older one would
  * overwrite it under a key marked clean.  A write turning to the cache
- * stops counting before it reserves data space.  Its tombstone's commit
- * may still wait while counted, for its CPU's open kset or for journal
- * space (a full kset's seal, or a FUA seal), which needs writeback: that
- * wait ends as any seal's does, after 30 s at most.
+ * stops counting before it reserves data space, and its tombstone's
+ * commit never waits (see pcache_write_invalidate()).
  *
  * Return: true while such a write is in flight.
  */

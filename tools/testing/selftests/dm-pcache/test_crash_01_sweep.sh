@@ -14,8 +14,9 @@
 # sealed, each replaced by a plain one before writeback gets to it; a kset
 # written back while its seal is still counting it; a write cached and
 # sealed while a sequential write is about to go around the cache, is in
-# its tombstone or on its way there; and a seal that fails outside a flush, which the next
-# flush must report.
+# its tombstone or on its way there; a sequential write that would have
+# to wait for a seal to go around the cache; and a seal that fails outside
+# a flush, which the next flush must report.
 #
 # DMPC_SWEEP_TEAR: "alt" (default, for make check) cuts at half the points,
 # two in every four, so that both odd and even points are cut cleanly and
@@ -50,11 +51,11 @@ if [ ! -d "$DBG" ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
 	exit "$KSFT_SKIP"
 fi
-# make check sweeps once (17 results), make torture both ways (18)
+# make check sweeps once (19 results), make torture both ways (20)
 if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
-	ktap_set_plan 18
+	ktap_set_plan 20
 else
-	ktap_set_plan 17
+	ktap_set_plan 19
 fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
@@ -436,6 +437,52 @@ bypass_after() {
 	return $ret
 }
 
+# write_w_fua: W with REQ_FUA, 64 KiB at once; dd starts faster than fio
+# and the flush that follows its O_DSYNC write comes after W
+write_w_fua() {
+	dd if=$LOG.w of=$DEV bs=64k count=1 oflag=direct,dsync status=none
+}
+
+# write_w: W, 64 KiB at once, a plain write
+write_w() {
+	dd if=$LOG.w of=$DEV bs=64k count=1 oflag=direct status=none
+}
+
+# bypass_busy SEALER WRITER: the cache holds only the clean key of a read
+# fill, in an open kset, when SEALER seals it; the seal is held 5 s right
+# after its journal append, holding the journal and that kset's CPU, as a
+# seal waiting for a full journal does.  WRITER then sends W (past the
+# 16 KiB cutoff) from CPU 0.  W finds the cache clean, but its tombstone
+# could be committed only after that seal, with W counted in flight and
+# writeback waiting for it: W must be cached instead (bypass_bytes, status
+# field 26, stays 0) and read back whole.
+#   timer write_w_fua: the seal timer's; W's FUA seal needs the journal
+#   (or W's open kset, if the fill's key went to CPU 0's)
+#   flush write_w: a flush's, which holds every CPU's open kset
+bypass_busy() {
+	local ret=0 table
+
+	table=$(pcache_table $CDEV $BDEV cache_mode writeback \
+		sequential_cutoff 16K)
+	race_start "$table" || return 1
+	[ "$1" = flush ] && echo 1 > $DBG/no_seal_timer
+	echo 5000 > $DBG/append_stall_ms
+	dd if=$DEV of=/dev/null bs=4k skip=64 count=1 iflag=direct status=none
+	[ "$1" = flush ] && { sync $DEV & }
+	stalled_wait || { echo "the fill's seal did not stall"; ret=1; }
+	"$2" || { echo "W failed"; ret=1; }
+	stalled_wait 0
+	wait
+	[ "$(status_field sweep 26)" = 0 ] || {
+		echo "W went around the cache: $(dmsetup status sweep)"
+		ret=1
+	}
+	dd if=$DEV of=$LOG.got bs=64k count=1 iflag=direct status=none
+	cmp -s $LOG.got $LOG.w || { echo "W does not read back"; ret=1; }
+	dmsetup remove sweep
+	return $ret
+}
+
 # seal_drop TABLE WRITE: a device made from TABLE (the seal timer off, so
 # that only the suspend seals), then the command WRITE; the seal at a
 # suspend fails (the seal_fails knob) and drops what WRITE added to the
@@ -609,6 +656,10 @@ check "a write cached as another goes to the backing device is written after it"
 	bypass_after remap_stall_ms write_a
 check "a write sealed during another's tombstone is written after that one" \
 	bypass_after stall_ms write_fua
+check "a write around the cache never waits for the journal counted" \
+	bypass_busy timer write_w_fua
+check "a write around the cache never waits for a flush counted" \
+	bypass_busy flush write_w
 check "a flush after a failed seal reports the lost writes" seal_lost
 check "a failed seal of clean keys only fails no flush" seal_clean
 check "a flush after a failed seal reports a lost tombstone" seal_tombstone
