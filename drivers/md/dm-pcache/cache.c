@@ -13,6 +13,7 @@
  */
 #include <linux/bio.h>
 #include <linux/crc32.h>
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/ktime.h>
 #include <linux/slab.h>
@@ -237,16 +238,44 @@ static void seal_done(struct pcache_cache *c, struct pcache_open_kset *o)
 	WRITE_ONCE(o->dirty, 0);
 }
 
+#define PCACHE_LOCK_POLL_US	50
+#define PCACHE_LOCK_POLL_MAX	(2 * HZ)
+
 /*
- * Seal without waiting, for GC: it must never wait for the journal, which
- * may be waiting for GC.  On failure the kset stays open as it was, for a
- * later seal that may wait.
+ * Take @m for a write around the cache, which writeback waits for: never
+ * while a seal waits for journal space or a writer for index memory (see
+ * space_waiters), which writeback and GC may have to free first (see
+ * pcache_write_invalidate()).  Other holders are short, and waited out,
+ * so that a stream goes around the cache though a seal or a flush was
+ * passing; for 2 s at most, as a trylock loses to every sleeping waiter.
  */
-static int seal_try(struct pcache_cache *c, struct pcache_open_kset *o)
+static bool lock_unless_space(struct pcache_cache *c, struct mutex *m)
+{
+	unsigned long until = jiffies + PCACHE_LOCK_POLL_MAX;
+
+	while (!mutex_trylock(m)) {
+		if (atomic_read(&c->space_waiters) || time_after(jiffies, until))
+			return false;
+		usleep_range(PCACHE_LOCK_POLL_US, 2 * PCACHE_LOCK_POLL_US);
+	}
+	return true;
+}
+
+/*
+ * Seal without waiting for journal space: for GC, which must never wait
+ * for the journal, since the journal may be waiting for GC (@poll false:
+ * not for the lock either), and for a write around the cache (@poll true:
+ * see lock_unless_space()).  On failure the kset stays open, for a later
+ * seal that may wait; pieces appended before the failure stay journaled,
+ * and the same keys twice are harmless.
+ */
+static int seal_try(struct pcache_cache *c, struct pcache_open_kset *o,
+		    bool poll)
 {
 	int ret;
 
-	if (!mutex_trylock(&c->seal_lock))
+	if (poll ? !lock_unless_space(c, &c->seal_lock) :
+		   !mutex_trylock(&c->seal_lock))
 		return -EBUSY;
 	ret = seal_pieces(c, o->ks);
 	mutex_unlock(&c->seal_lock);
@@ -284,6 +313,19 @@ static void seal_failed(struct pcache_cache *c, struct pcache_open_kset *o)
 	pcache_err_limit(c->name, "journal full: keys not persisted");
 }
 
+/* Up to 100 ms of waiting for GC to free a segment, counted */
+static void space_wait(struct pcache_cache *c)
+{
+	atomic_inc(&c->space_waiters);
+	kick_gc(c);
+	/* the knob stands for a journal that stays full that long */
+	pcache_debug_stall(PCACHE_STALL_SPACE);
+	wait_event_timeout(c->space_wait,
+			   pcache_segalloc_used(&c->sa) < c->sa.count,
+			   HZ / 10);
+	atomic_dec(&c->space_waiters);
+}
+
 /*
  * A journal without a free segment waits for GC: keys that are not
  * journaled would never be written back.  Pieces appended before the
@@ -294,13 +336,11 @@ static int seal_wait(struct pcache_cache *c, struct pcache_open_kset *o)
 	int tries, ret;
 
 	for (tries = 0; ; tries++) {
-		ret = seal_pieces(c, o->ks);
+		ret = pcache_debug_stall_armed(PCACHE_STALL_SPACE) ? -ENOSPC :
+		      seal_pieces(c, o->ks);
 		if (ret != -ENOSPC || tries == PCACHE_SEAL_TRIES)
 			return ret;
-		kick_gc(c);
-		wait_event_timeout(c->space_wait,
-				   pcache_segalloc_used(&c->sa) < c->sa.count,
-				   HZ / 10);
+		space_wait(c);
 	}
 }
 
@@ -503,13 +543,21 @@ static struct pcache_key *take_spare(void *ctx)
  * to the slab: no allocation and no free for most writes.  At most
  * PCACHE_CPU_KEYS per CPU, half of the pool's reserve.
  */
-static struct pcache_key *get_key(struct pcache_cache *c)
+static struct pcache_key *get_key(struct pcache_cache *c, bool if_clean)
 {
 	struct pcache_key *k = this_cpu_xchg(c->spare->k[0], NULL);
 
 	if (!k)
 		k = this_cpu_xchg(c->spare->k[1], NULL);
-	return k ?: mempool_alloc(&c->idx.pool, GFP_NOIO);
+	if (!k)
+		k = mempool_alloc(&c->idx.pool, GFP_NOWAIT | __GFP_NOWARN);
+	if (k || if_clean)
+		return k;
+	/* the pool may refill only as GC evicts: see lock_unless_space() */
+	atomic_inc(&c->space_waiters);
+	k = mempool_alloc(&c->idx.pool, GFP_NOIO);
+	atomic_dec(&c->space_waiters);
+	return k;
 }
 
 static void put_key(struct pcache_cache *c, struct pcache_key *k)
@@ -520,7 +568,11 @@ static void put_key(struct pcache_cache *c, struct pcache_key *k)
 	mempool_free(k, &c->idx.pool);
 }
 
-/* Insert the part of @k inside one stripe; @out gets its journal copy. */
+/*
+ * Insert the part of @k inside one stripe; @out gets its journal copy.
+ * With @if_clean, not where the index holds dirty data, and without
+ * waiting for memory, which may come back only as GC evicts keys.
+ */
 static bool index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 			struct pcache_key_info *out, bool if_clean)
 {
@@ -529,14 +581,14 @@ static bool index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 	bool hit;
 	int ret;
 
-	n = get_key(c);
-	spare = get_key(c);
+	n = get_key(c, if_clean);
+	spare = get_key(c, if_clean);
+	if (!n || !spare)
+		goto refuse;
 	spin_lock(&t->lock);
 	if (if_clean && pcache_subtree_dirty(t, k->lba, k->lba + k->sectors)) {
 		spin_unlock(&t->lock);
-		put_key(c, n);
-		put_key(c, spare);
-		return false;
+		goto refuse;
 	}
 	k->seq = atomic64_inc_return(&c->key_seq);
 	n->k = *k;
@@ -554,6 +606,10 @@ static bool index_piece(struct pcache_cache *c, struct pcache_key_info *k,
 		this_cpu_inc(c->stats->write_hits);
 	*out = *k;
 	return true;
+refuse:
+	put_key(c, n);
+	put_key(c, spare);
+	return false;
 }
 
 typedef int (*piece_fn)(struct pcache_cache *c, struct pcache_key_info *p,
@@ -603,7 +659,7 @@ static int commit_piece(struct pcache_cache *c, struct pcache_key_info *p,
 
 	/* sealed first, so that the kset journals the piece it was cut for */
 	if (le16_to_cpu(cc->o->ks->count) == PCACHE_KSET_MAX_KEYS) {
-		ret = cc->if_clean ? seal_try(c, cc->o) :
+		ret = cc->if_clean ? seal_try(c, cc->o, true) :
 				     seal_locked(c, cc->o);
 		cc->ret = ret ?: cc->ret;
 		/* nothing indexed: see commit_key() */
@@ -665,8 +721,8 @@ static bool fua_whole(struct pcache_cache *c, const struct commit_ctx *cc)
 /*
  * Index a key (cut at stripe boundaries) and journal it; with @if_clean,
  * a key of one stripe only, none where the index holds dirty data, and
- * -EBUSY rather than any wait for the open kset or the journal: the
- * caller is counted in flight, and writeback waits for it.
+ * -EBUSY rather than a wait for journal space or memory, direct or behind
+ * a lock: the caller is counted in flight, and writeback waits for it.
  */
 static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 		      bool fua, bool if_clean)
@@ -681,11 +737,12 @@ static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 
 	if (!if_clean)
 		mutex_lock(&cc.o->lock);
-	else if (!mutex_trylock(&cc.o->lock))
+	else if (!lock_unless_space(c, &cc.o->lock))
 		return -EBUSY;
 	split_at_stripes(c, k, commit_piece, &cc);
 	if (fua && !cc.ret)
-		cc.ret = if_clean ? seal_try(c, cc.o) : seal_locked(c, cc.o);
+		cc.ret = if_clean ? seal_try(c, cc.o, true) :
+				    seal_locked(c, cc.o);
 	mutex_unlock(&cc.o->lock);
 	/*
 	 * A completed FUA write is owed, as if a flush had followed it: a
@@ -699,7 +756,8 @@ static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 	if (fua && !cc.ret && !(k.flags & PCACHE_KEY_TOMBSTONE) &&
 	    !fua_whole(c, &cc))
 		cc.ret = pcache_cache_flush(c);
-	if (!fua)
+	/* a FUA tombstone whose seal was refused stays open: see it sealed */
+	if (!fua || cc.ret)
 		seal_later(c);
 	return cc.ret;
 }
@@ -906,15 +964,15 @@ int pcache_write_commit(struct pcache_cache *c, struct bio *bio, u64 lba,
  * removed so would leave a hole where writeback looks for what replaced
  * it: a write around the cache in the modes that keep dirty data asks for
  * @if_clean, and is cached instead where there is some.  Such a write is
- * counted in flight and writeback waits for it, so with @if_clean nothing
- * here waits: not for the open kset of this CPU, which a seal waiting for
- * journal space may hold, nor for room in the journal.
+ * counted in flight and writeback waits for it, so with @if_clean it never
+ * waits for journal space or index memory, which writeback and GC may have
+ * to free first, nor for a lock while anyone waits so.
  *
  * Return: 0; -EBUSY if @if_clean and the range holds dirty data or spans
  * two stripes (no tombstone indexed or journaled), or the commit would
- * have had to wait (a FUA tombstone may then be indexed, in an open kset
- * but not yet durable: the caller caches the write over it); or -ENOSPC
- * if the journal had no room for the key.
+ * have had to wait so (a FUA tombstone may then be indexed, in an open
+ * kset but not yet durable: the caller caches the write over it); without
+ * @if_clean, -ENOSPC if the journal had no room for the key.
  */
 int pcache_write_invalidate(struct pcache_cache *c, u64 lba, u32 sectors,
 			    bool fua, bool if_clean)
@@ -1022,7 +1080,8 @@ void pcache_bypass_end(struct pcache_cache *c)
  * must not reach the backing device first, where the older one would
  * overwrite it under a key marked clean.  A write turning to the cache
  * stops counting before it reserves data space, and its tombstone's
- * commit never waits (see pcache_write_invalidate()).
+ * commit never waits for anything that needs writeback (see
+ * pcache_write_invalidate()).
  *
  * Return: true while such a write is in flight.
  */
@@ -1181,7 +1240,7 @@ static int move_commit(struct pcache_cache *c, const struct pcache_key_info *k,
 	if (!mutex_trylock(&o->lock))
 		return ret;
 	if (le16_to_cpu(o->ks->count) < PCACHE_KSET_MAX_KEYS ||
-	    !seal_try(c, o)) {
+	    !seal_try(c, o, false)) {
 		spin_lock(&t->lock);
 		moved = pcache_subtree_move(t, k, n->seg, n->seg_off, n->gen);
 		spin_unlock(&t->lock);
@@ -1754,6 +1813,7 @@ int pcache_cache_start(struct pcache_cache *c, const char *name,
 	mutex_init(&c->seal_lock);
 	mutex_init(&c->flush_lock);
 	atomic_set(&c->seal_lost, 0);
+	atomic_set(&c->space_waiters, 0);
 	atomic64_set(&c->flush_tickets, 0);
 	memset(c->lost_upto, 0, sizeof(c->lost_upto));
 	c->gc_kick = NULL;

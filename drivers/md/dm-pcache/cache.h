@@ -166,6 +166,9 @@ struct pcache_stats {
  * @dirtied: bytes of dirty keys ever sealed; writeback watches it to see
  *	     whether writes keep coming
  * @space_wait: writers waiting for a free segment
+ * @space_waiters: seals waiting for GC to free a segment for the journal,
+ *		   and writers waiting for index memory, each holding locks
+ *		   that a write around the cache must not wait for
  * @gc_kick: work that reclaims segments, set by the writeback layer
  * @srcu: read hits copy from pmem inside it; a segment is reused only
  *	  after a grace period
@@ -203,6 +206,7 @@ struct pcache_cache {
 	atomic64_t dirty_bytes;
 	atomic64_t dirtied;
 	wait_queue_head_t space_wait;
+	atomic_t space_waiters;
 	struct work_struct *gc_kick;
 	struct srcu_struct srcu;
 	struct mutex seal_lock;

@@ -260,6 +260,20 @@ bool pcache_debug_seal_fail(void)
 }
 
 /**
+ * pcache_debug_stall_armed() - has a test armed this stall
+ * @at: which of the stall points
+ *
+ * For a stall that stands for a condition (a full journal): the caller
+ * takes the path of that condition, where it then stalls.
+ *
+ * Return: true if the next pcache_debug_stall(@at) will sleep.
+ */
+bool pcache_debug_stall_armed(enum pcache_stall_at at)
+{
+	return READ_ONCE(stall.ms[at]);
+}
+
+/**
  * pcache_debug_stall() - sleep here if a test armed a stall
  * @at: which of the stall points this is
  *
@@ -339,6 +353,8 @@ void pcache_pmem_debug_init(void)
 			   &stall.ms[PCACHE_STALL_BYPASS]);
 	debugfs_create_u32("remap_stall_ms", 0600, crash.dir,
 			   &stall.ms[PCACHE_STALL_REMAP]);
+	debugfs_create_u32("space_stall_ms", 0600, crash.dir,
+			   &stall.ms[PCACHE_STALL_SPACE]);
 	debugfs_create_atomic_t("stalled", 0400, crash.dir, &stall.waiting);
 	debugfs_create_bool("no_seal_timer", 0600, crash.dir, &stall.no_timer);
 	debugfs_create_atomic_t("seal_fails", 0600, crash.dir,

@@ -44,12 +44,14 @@ enum pcache_stall_at {
 	PCACHE_STALL_APPEND,	/* a seal right after its journal append */
 	PCACHE_STALL_BYPASS,	/* a write about to go around a clean cache */
 	PCACHE_STALL_REMAP,	/* such a write, counted, not yet sent */
+	PCACHE_STALL_SPACE,	/* a seal, as if waiting for a full journal */
 	PCACHE_STALLS
 };
 
 #ifdef CONFIG_DM_PCACHE_CRASHPOINT
 bool pcache_pmem_crashed(void);
 void pcache_debug_stall(enum pcache_stall_at at);
+bool pcache_debug_stall_armed(enum pcache_stall_at at);
 bool pcache_debug_no_timer(void);
 bool pcache_debug_seal_fail(void);
 void pcache_pmem_debug_init(void);
@@ -62,6 +64,11 @@ static inline bool pcache_pmem_crashed(void)
 
 static inline void pcache_debug_stall(enum pcache_stall_at at)
 {
+}
+
+static inline bool pcache_debug_stall_armed(enum pcache_stall_at at)
+{
+	return false;
 }
 
 static inline bool pcache_debug_no_timer(void)

@@ -14,9 +14,9 @@
 # sealed, each replaced by a plain one before writeback gets to it; a kset
 # written back while its seal is still counting it; a write cached and
 # sealed while a sequential write is about to go around the cache, is in
-# its tombstone or on its way there; a sequential write that would have
-# to wait for a seal to go around the cache; and a seal that fails outside
-# a flush, which the next flush must report.
+# its tombstone or on its way there; a sequential write that finds a seal
+# in its way, slow or waiting for a full journal; and a seal that fails
+# outside a flush, which the next flush must report.
 #
 # DMPC_SWEEP_TEAR: "alt" (default, for make check) cuts at half the points,
 # two in every four, so that both odd and even points are cut cleanly and
@@ -32,6 +32,7 @@ trap 'dm_cleanup; echo 0 > $DBG/crash_after 2>/dev/null
 	echo 0 > $DBG/append_stall_ms 2>/dev/null
 	echo 0 > $DBG/bypass_stall_ms 2>/dev/null
 	echo 0 > $DBG/remap_stall_ms 2>/dev/null
+	echo 0 > $DBG/space_stall_ms 2>/dev/null
 	echo 0 > $DBG/seal_fails 2>/dev/null' EXIT
 ktap_print_header
 
@@ -51,11 +52,11 @@ if [ ! -d "$DBG" ]; then
 	ktap_skip_all "module built without CONFIG_DM_PCACHE_CRASHPOINT"
 	exit "$KSFT_SKIP"
 fi
-# make check sweeps once (19 results), make torture both ways (20)
+# make check sweeps once (21 results), make torture both ways (22)
 if [ "${DMPC_SWEEP_TEAR:-alt}" = both ]; then
-	ktap_set_plan 20
+	ktap_set_plan 22
 else
-	ktap_set_plan 19
+	ktap_set_plan 21
 fi
 
 dmsetup create sweepc --table "0 $((96 * 2048)) linear $PMEM 0"
@@ -164,7 +165,7 @@ race_start() {
 
 	[ -e $DEV ] && dmsetup remove sweep
 	for k in no_seal_timer seal_fails stall_ms append_stall_ms \
-		bypass_stall_ms remap_stall_ms; do
+		bypass_stall_ms remap_stall_ms space_stall_ms; do
 		echo 0 > $DBG/$k
 	done
 	blank $CDEV
@@ -367,22 +368,33 @@ write_a() {
 	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
 }
 
-# bypass_held KNOB WRITER: W, 64 KiB written at once (a sequential stream
-# past a 16 KiB cutoff), held 8 s at the stall KNOB while WRITER, from the
-# other CPU, caches A over W's first block and A is sealed; W's dd is $WPID
-bypass_held() {
-	local ret=0
+# write_a_dsync: A to block 0 with REQ_FUA, then a flush of the device (a
+# synchronous O_DSYNC write); dd starts in a fraction of the seconds fio
+# takes in the debug guest
+write_a_dsync() {
+	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct,dsync status=none
+}
 
-	echo 8000 > $DBG/$1
+# bypass_held KNOB WRITER: W, 64 KiB written at once (a sequential stream
+# past a 16 KiB cutoff), held 10 s at the stall KNOB while WRITER, from the
+# other CPU, caches A over W's first block and A is sealed; W's dd is
+# $WPID.  WRITER runs in the background, so that only its start and A's
+# seal count against the hold.
+bypass_held() {
+	local ret=0 apid
+
+	echo 10000 > $DBG/$1
 	dd if=$LOG.w of=$DEV bs=64k count=1 oflag=direct status=none \
 		2> /dev/null &
 	WPID=$!
 	stalled_wait || { echo "the sequential write did not stall"; ret=1; }
-	( taskset -pc 1 $BASHPID > /dev/null; "$2" )
+	( taskset -pc 1 $BASHPID > /dev/null; "$2" ) &
+	apid=$!
 	poll 100 0.1 a_sealed ||
 		{ echo "the seal timer sealed nothing in 10 s"; ret=1; }
 	stalled_is 1 ||
 		{ echo "the sequential write went on before A's seal"; ret=1; }
+	wait $apid || { echo "A's write failed"; ret=1; }
 	return $ret
 }
 
@@ -417,9 +429,10 @@ bypass_race() {
 # message returns, block 0 must read the same through the cache as on the
 # backing device (the default gc_percent keeps A's segment).
 #   remap_stall_ms write_a: W held just before it is sent;
-#   stall_ms write_fua: W held inside its tombstone's commit (after the
-#   index insert, holding CPU 0's open kset: the timer seals nothing then,
-#   so A is a FUA write, which seals its own kset).
+#   stall_ms write_a_dsync: W held inside its tombstone's commit (after
+#   the index insert, holding CPU 0's open kset: the timer seals nothing
+#   then, so A is a FUA write, which seals its own kset; the flush after
+#   it waits for W).
 bypass_after() {
 	local ret=0 table
 
@@ -448,17 +461,22 @@ write_w() {
 	dd if=$LOG.w of=$DEV bs=64k count=1 oflag=direct status=none
 }
 
-# bypass_busy SEALER WRITER: the cache holds only the clean key of a read
-# fill, in an open kset, when SEALER seals it; the seal is held 5 s right
-# after its journal append, holding the journal and that kset's CPU, as a
-# seal waiting for a full journal does.  WRITER then sends W (past the
-# 16 KiB cutoff) from CPU 0.  W finds the cache clean, but its tombstone
-# could be committed only after that seal, with W counted in flight and
-# writeback waiting for it: W must be cached instead (bypass_bytes, status
-# field 26, stays 0) and read back whole.
-#   timer write_w_fua: the seal timer's; W's FUA seal needs the journal
-#   (or W's open kset, if the fill's key went to CPU 0's)
-#   flush write_w: a flush's, which holds every CPU's open kset
+# bypass_busy SEALER WRITER KNOB MS BYPASSED: the cache holds only the
+# clean key of a read fill, in an open kset, when SEALER seals it; KNOB
+# holds the seal MS ms, with the journal and that kset's CPU taken.
+# WRITER then sends W (64 KiB, past the 16 KiB cutoff) from CPU 0, which
+# finds the cache clean, but can commit its tombstone only after that
+# seal.  Then bypass_bytes (status field 26) must be BYPASSED, and W read
+# back whole.
+#   space_stall_ms 5000: the seal waits as for a full journal, which only
+#   writeback frees, while writeback would wait for W, counted in flight:
+#   W must be cached instead (0);
+#   append_stall_ms 1500: the seal is held right after its journal
+#   append, as a slow one: W waits for it (up to 2 s) and goes around the
+#   cache (65536).
+# SEALER timer, WRITER write_w_fua: the seal timer's seal; W's FUA seal
+# needs the journal (or W's open kset, if the fill's key went to CPU 0's).
+# SEALER flush, WRITER write_w: a flush's seal, with every open kset held.
 bypass_busy() {
 	local ret=0 table
 
@@ -466,15 +484,15 @@ bypass_busy() {
 		sequential_cutoff 16K)
 	race_start "$table" || return 1
 	[ "$1" = flush ] && echo 1 > $DBG/no_seal_timer
-	echo 5000 > $DBG/append_stall_ms
+	echo "$4" > $DBG/$3
 	dd if=$DEV of=/dev/null bs=4k skip=64 count=1 iflag=direct status=none
 	[ "$1" = flush ] && { sync $DEV & }
 	stalled_wait || { echo "the fill's seal did not stall"; ret=1; }
 	"$2" || { echo "W failed"; ret=1; }
 	stalled_wait 0
 	wait
-	[ "$(status_field sweep 26)" = 0 ] || {
-		echo "W went around the cache: $(dmsetup status sweep)"
+	[ "$(status_field sweep 26)" = "$5" ] || {
+		echo "bypassed bytes not $5: $(dmsetup status sweep)"
 		ret=1
 	}
 	dd if=$DEV of=$LOG.got bs=64k count=1 iflag=direct status=none
@@ -655,11 +673,15 @@ check "a write cached as another goes around the cache is not left out" \
 check "a write cached as another goes to the backing device is written after it" \
 	bypass_after remap_stall_ms write_a
 check "a write sealed during another's tombstone is written after that one" \
-	bypass_after stall_ms write_fua
-check "a write around the cache never waits for the journal counted" \
-	bypass_busy timer write_w_fua
-check "a write around the cache never waits for a flush counted" \
-	bypass_busy flush write_w
+	bypass_after stall_ms write_a_dsync
+check "a FUA write around the cache never waits for a full journal" \
+	bypass_busy timer write_w_fua space_stall_ms 5000 0
+check "a write around the cache never waits for a flush on a full journal" \
+	bypass_busy flush write_w space_stall_ms 5000 0
+check "a FUA write around the cache waits out a slow seal" \
+	bypass_busy timer write_w_fua append_stall_ms 1500 65536
+check "a write around the cache waits out a slow flush" \
+	bypass_busy flush write_w append_stall_ms 1500 65536
 check "a flush after a failed seal reports the lost writes" seal_lost
 check "a failed seal of clean keys only fails no flush" seal_clean
 check "a flush after a failed seal reports a lost tombstone" seal_tombstone
