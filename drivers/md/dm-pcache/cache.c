@@ -247,7 +247,8 @@ static void seal_done(struct pcache_cache *c, struct pcache_open_kset *o)
  * space_waiters), which writeback and GC may have to free first (see
  * pcache_write_invalidate()).  Other holders are short, and waited out,
  * so that a stream goes around the cache though a seal or a flush was
- * passing; for 2 s at most, as a trylock loses to every sleeping waiter.
+ * passing; for 2 s at most at each lock (a commit takes up to three), as
+ * a trylock gets no turn among waiters that sleep on a busy mutex.
  */
 static bool lock_unless_space(struct pcache_cache *c, struct mutex *m)
 {
@@ -541,7 +542,8 @@ static struct pcache_key *take_spare(void *ctx)
  * key; an overwrite of the same sectors needs neither, and a split is rare.
  * Unused nodes stay with this CPU for its next write instead of going back
  * to the slab: no allocation and no free for most writes.  At most
- * PCACHE_CPU_KEYS per CPU, half of the pool's reserve.
+ * PCACHE_CPU_KEYS per CPU, half of the pool's reserve.  With @if_clean
+ * it never waits, and may return NULL.
  */
 static struct pcache_key *get_key(struct pcache_cache *c, bool if_clean)
 {
@@ -756,7 +758,11 @@ static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 	if (fua && !cc.ret && !(k.flags & PCACHE_KEY_TOMBSTONE) &&
 	    !fua_whole(c, &cc))
 		cc.ret = pcache_cache_flush(c);
-	/* a FUA tombstone whose seal was refused stays open: see it sealed */
+	/*
+	 * A FUA key whose seal was refused (a write around the cache) stays
+	 * open: see it sealed.  After other failures the timer finds the
+	 * kset empty, at no cost.
+	 */
 	if (!fua || cc.ret)
 		seal_later(c);
 	return cc.ret;

@@ -224,7 +224,8 @@ DEFINE_DEBUGFS_ATTRIBUTE(crash_now_fops, NULL, crash_now_set, "%llu\n");
  * the write's tombstone, where a write from another CPU may be cached and
  * sealed; remap_stall_ms for the next such write that still finds the
  * cache clean after its tombstone, just before it is sent to the backing
- * device.
+ * device; space_stall_ms has the next seal that may wait find the journal
+ * full and sleep, counted as waiting for journal space.
  */
 static struct {
 	u32 ms[PCACHE_STALLS];
