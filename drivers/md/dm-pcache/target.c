@@ -802,13 +802,10 @@ static int map_bypass(struct pcache_target *pc, struct bio *bio)
 	bgen = pcache_bypass_start(c);
 	ret = pcache_write_invalidate(c, lba, bio_sectors(bio),
 				      bio->bi_opf & REQ_FUA, true);
-	if (ret == -EBUSY || (!ret && !pcache_all_clean(c))) {
+	/* if_clean refuses with -EBUSY only: caching is always correct */
+	if (ret || !pcache_all_clean(c)) {
 		pcache_bypass_end(c);
 		return map_write(pc, bio);
-	}
-	if (ret) {
-		pcache_bypass_end(c);
-		return end_bio(bio, -EIO);
 	}
 	pcache_count_bypass(c, bio->bi_iter.bi_size);
 	pcache_debug_stall(PCACHE_STALL_REMAP);
