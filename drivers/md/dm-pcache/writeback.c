@@ -14,8 +14,6 @@
 #define WB_BACKOFF_MIN	(HZ / 10)
 #define WB_BACKOFF_MAX	(30 * HZ)
 #define WB_IDLE		(HZ / 2)
-/* writes have paused: longer than the seal interval that shows them */
-#define WB_QUIET	(2 * PCACHE_SEAL_INTERVAL)
 #define WB_MAX_HOLD	(30 * HZ)
 #define WB_BYPASS_WAIT	(HZ / 100 ?: 1)	/* a write around the cache */
 #define WB_KSETS	16	/* ksets per worker run */
@@ -420,14 +418,10 @@ static void wb_recovered(struct pcache_wb *wb)
 static bool wb_held(struct pcache_wb *wb)
 {
 	struct pcache_cache *c = wb->c;
-	u64 dirtied = atomic64_read(&c->dirtied);
 	bool idle, urgent;
 
-	if (dirtied != wb->dirtied) {
-		wb->dirtied = dirtied;
-		wb->grew_at = jiffies;
-	}
-	idle = time_after_eq(jiffies, wb->grew_at + WB_QUIET);
+	idle = pcache_wb_quiet(&wb->quiet, atomic64_read(&c->dirtied),
+			       jiffies);
 	urgent = atomic_read(&wb->flushers) || pcache_gc_wanted(c) ||
 		 time_after_eq(jiffies, wb->clean_at + WB_MAX_HOLD);
 	return pcache_wb_hold(atomic64_read(&c->dirty_bytes),
@@ -698,7 +692,10 @@ int pcache_wb_init(struct pcache_wb *wb, struct pcache_cache *c,
 	wb->bdev = bdev;
 	wb->percent = PCACHE_WB_PERCENT_DEF;
 	atomic_set(&wb->flushers, 0);
-	wb->grew_at = jiffies;
+	wb->quiet.dirtied = atomic64_read(&c->dirtied);
+	wb->quiet.grew_at = jiffies;
+	wb->quiet.looked_at = jiffies;
+	wb->quiet.looks = 0;
 	wb->clean_at = jiffies;
 	INIT_DELAYED_WORK(&wb->wb_work, wb_work_fn);
 	INIT_WORK(&wb->gc_work, gc_work_fn);

@@ -9,9 +9,10 @@
  * the kset.  The backing device therefore always holds what the cache held
  * at some kset boundary, and ksets never straddle a flush.
  * Writeback waits while dirty data stays below writeback_percent of the
- * cache and writes keep coming; it starts once they pause (WB_QUIET), the
- * threshold is passed, GC or a flush needs it, or dirty data has been held
- * for WB_MAX_HOLD since the cache was last clean.
+ * cache and writes keep coming; it starts once they pause
+ * (pcache_wb_quiet()), the threshold is passed, GC or a flush needs it,
+ * or dirty data has been held for WB_MAX_HOLD since the cache was last
+ * clean.
  *
  * GC walks the journal from the key tail up to the dirty tail while segment
  * usage is at or above gc_percent (or a writer waits for space): the clean
@@ -24,6 +25,7 @@
 
 #include <linux/blk_types.h>
 #include <linux/completion.h>
+#include <linux/jiffies.h>
 
 #include "cache.h"
 
@@ -53,6 +55,60 @@ static inline bool pcache_wb_hold(u64 dirty, u64 capacity, u32 percent,
 {
 	return percent && !idle && !urgent &&
 	       dirty * 100 < (u64)percent * capacity;
+}
+
+#define PCACHE_WB_LOOK		(HZ / 4)	/* looks closer than this are one */
+#define PCACHE_WB_QUIET_LOOKS	4
+/* writes have paused: longer than the seal interval that shows them */
+#define PCACHE_WB_QUIET		(2 * PCACHE_SEAL_INTERVAL)
+
+/**
+ * struct pcache_wb_quiet - whether the dirty data coming in has paused
+ * @dirtied: c->dirtied at the last look
+ * @grew_at: when a look last saw it grow
+ * @looked_at: when the last look that counted was taken
+ * @looks: looks in a row, PCACHE_WB_LOOK apart at least, that saw no growth
+ */
+struct pcache_wb_quiet {
+	u64 dirtied;
+	unsigned long grew_at;
+	unsigned long looked_at;
+	u32 looks;
+};
+
+/**
+ * pcache_wb_quiet() - take a look: have writes paused?
+ * @q: what earlier looks saw
+ * @dirtied: c->dirtied now
+ * @now: jiffies
+ *
+ * Time alone is not enough: when a virtual machine's vCPUs are not run for
+ * a while (a loaded host, a TCG guest), the writer and the seal timer that
+ * would show its keys stop too, and the first look after the gap finds the
+ * last growth long past.  So a pause also takes PCACHE_WB_QUIET_LOOKS
+ * looks without growth, spread over more than a seal interval; a gap
+ * counts as one.
+ *
+ * Return: true if no dirty data has arrived for PCACHE_WB_QUIET and
+ * PCACHE_WB_QUIET_LOOKS looks.
+ */
+static inline bool pcache_wb_quiet(struct pcache_wb_quiet *q, u64 dirtied,
+				   unsigned long now)
+{
+	if (dirtied != q->dirtied) {
+		q->dirtied = dirtied;
+		q->grew_at = now;
+		q->looked_at = now;
+		q->looks = 0;
+		return false;
+	}
+	if (time_after_eq(now, q->looked_at + PCACHE_WB_LOOK)) {
+		q->looked_at = now;
+		if (q->looks < PCACHE_WB_QUIET_LOOKS)
+			q->looks++;
+	}
+	return q->looks >= PCACHE_WB_QUIET_LOOKS &&
+	       time_after_eq(now, q->grew_at + PCACHE_WB_QUIET);
 }
 
 /**
@@ -110,8 +166,7 @@ static inline int pcache_wb_err(int err)
  * @percent: writeback_percent of the table in force, 0 in the modes that
  *	     keep no dirty data
  * @flushers: callers of pcache_wb_flush() waiting
- * @dirtied: c->dirtied when the worker last looked
- * @grew_at: when it last saw new dirty data
+ * @quiet: whether writes have paused, as the worker's looks saw
  * @clean_at: when writeback last found nothing to do
  */
 struct pcache_wb {
@@ -150,8 +205,7 @@ struct pcache_wb {
 	bool running;
 	u32 percent;
 	atomic_t flushers;
-	u64 dirtied;
-	unsigned long grew_at;
+	struct pcache_wb_quiet quiet;
 	unsigned long clean_at;
 };
 

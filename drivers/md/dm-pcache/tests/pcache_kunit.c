@@ -836,6 +836,37 @@ static void wb_hold_test(struct kunit *test)
 					       false, false));
 }
 
+/*
+ * Writes pause only after enough time and enough looks: a guest whose
+ * vCPUs stood still for seconds must not see a pause at its first look.
+ */
+static void wb_quiet_test(struct kunit *test)
+{
+	struct pcache_wb_quiet q = { .dirtied = 5 };
+	unsigned long t = 1000;
+	int i;
+
+	/* growth, then steady looks every HZ/2: quiet after 2 s */
+	KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 6, t));
+	for (i = 1; i < 4; i++)
+		KUNIT_EXPECT_FALSE(test,
+				   pcache_wb_quiet(&q, 6, t + i * HZ / 2));
+	KUNIT_EXPECT_TRUE(test, pcache_wb_quiet(&q, 6, t + 2 * HZ));
+	/* growth again; the next look comes 10 s late: not yet */
+	t += 3 * HZ;
+	KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 7, t));
+	t += 10 * HZ;
+	KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 7, t));
+	/* looks close together count as one */
+	for (i = 1; i <= 8; i++)
+		KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 7, t + i));
+	KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 7, t + HZ / 2));
+	KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 7, t + HZ));
+	KUNIT_EXPECT_TRUE(test, pcache_wb_quiet(&q, 7, t + 3 * HZ / 2));
+	/* and growth after a gap ends the pause at once */
+	KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 8, t + 20 * HZ));
+}
+
 /* A write around the cache is refused only where dirty data overlaps */
 static void dirty_range_test(struct kunit *test)
 {
@@ -1390,6 +1421,7 @@ static struct kunit_case pcache_index_cases[] = {
 	KUNIT_CASE(wb_run_open_test),
 	KUNIT_CASE(epochs_test),
 	KUNIT_CASE(wb_hold_test),
+	KUNIT_CASE(wb_quiet_test),
 	KUNIT_CASE(wb_err_test),
 	KUNIT_CASE(dirty_range_test),
 	KUNIT_CASE(evict_test),
