@@ -239,6 +239,7 @@ static void seal_done(struct pcache_cache *c, struct pcache_open_kset *o)
 }
 
 #define PCACHE_LOCK_POLL_US	50
+#define PCACHE_LOCK_POLL_MAX_US	1000
 #define PCACHE_LOCK_POLL_MAX	(2 * HZ)
 
 /*
@@ -247,36 +248,43 @@ static void seal_done(struct pcache_cache *c, struct pcache_open_kset *o)
  * space_waiters), which writeback and GC may have to free first (see
  * pcache_write_invalidate()).  Other holders are short, and waited out,
  * so that a stream goes around the cache though a seal or a flush was
- * passing; for 2 s at most at each lock (a commit takes up to three), as
- * a trylock gets no turn among waiters that sleep on a busy mutex.
+ * passing; until @until at most (one deadline for the whole commit), as
+ * a trylock gets no turn among waiters that sleep on a busy mutex.  The
+ * poll backs off from 50 us to 1 ms: a short hold costs little latency,
+ * a long one little CPU.
  */
-static bool lock_unless_space(struct pcache_cache *c, struct mutex *m)
+static bool lock_unless_space(struct pcache_cache *c, struct mutex *m,
+			      unsigned long until)
 {
-	unsigned long until = jiffies + PCACHE_LOCK_POLL_MAX;
+	unsigned long us = PCACHE_LOCK_POLL_US;
 
-	while (!mutex_trylock(m)) {
+	if (mutex_trylock(m))
+		return true;
+	do {
 		if (atomic_read(&c->space_waiters) || time_after(jiffies, until))
 			return false;
-		usleep_range(PCACHE_LOCK_POLL_US, 2 * PCACHE_LOCK_POLL_US);
-	}
+		usleep_range(us, 2 * us);
+		us = min_t(unsigned long, 2 * us, PCACHE_LOCK_POLL_MAX_US);
+	} while (!mutex_trylock(m));
+	pcache_debug_lock_waited();
 	return true;
 }
 
 /*
  * Seal without waiting for journal space: for GC, which must never wait
- * for the journal, since the journal may be waiting for GC (@poll false:
- * not for the lock either), and for a write around the cache (@poll true:
- * see lock_unless_space()).  On failure the kset stays open, for a later
- * seal that may wait; pieces appended before the failure stay journaled,
- * and the same keys twice are harmless.
+ * for the journal, since the journal may be waiting for GC (@until NULL:
+ * not for the lock either), and for a write around the cache (the lock
+ * polled until *@until: see lock_unless_space()).  On failure the kset
+ * stays open, for a later seal that may wait; pieces appended before the
+ * failure stay journaled, and the same keys twice are harmless.
  */
 static int seal_try(struct pcache_cache *c, struct pcache_open_kset *o,
-		    bool poll)
+		    const unsigned long *until)
 {
 	int ret;
 
-	if (poll ? !lock_unless_space(c, &c->seal_lock) :
-		   !mutex_trylock(&c->seal_lock))
+	if (until ? !lock_unless_space(c, &c->seal_lock, *until) :
+		    !mutex_trylock(&c->seal_lock))
 		return -EBUSY;
 	ret = seal_pieces(c, o->ks);
 	mutex_unlock(&c->seal_lock);
@@ -643,6 +651,7 @@ struct commit_ctx {
 	struct pcache_open_kset *o;
 	bool fua;
 	bool if_clean;
+	unsigned long until;
 	struct pcache_key_info pieces[FUA_PIECES];
 	int n;
 	int ret;
@@ -661,7 +670,7 @@ static int commit_piece(struct pcache_cache *c, struct pcache_key_info *p,
 
 	/* sealed first, so that the kset journals the piece it was cut for */
 	if (le16_to_cpu(cc->o->ks->count) == PCACHE_KSET_MAX_KEYS) {
-		ret = cc->if_clean ? seal_try(c, cc->o, true) :
+		ret = cc->if_clean ? seal_try(c, cc->o, &cc->until) :
 				     seal_locked(c, cc->o);
 		cc->ret = ret ?: cc->ret;
 		/* nothing indexed: see commit_key() */
@@ -733,17 +742,18 @@ static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 		.o = per_cpu_ptr(c->open, raw_smp_processor_id()),
 		.fua = fua,
 		.if_clean = if_clean,
+		.until = jiffies + PCACHE_LOCK_POLL_MAX,
 		.n = 0,
 		.ret = 0,
 	};
 
 	if (!if_clean)
 		mutex_lock(&cc.o->lock);
-	else if (!lock_unless_space(c, &cc.o->lock))
+	else if (!lock_unless_space(c, &cc.o->lock, cc.until))
 		return -EBUSY;
 	split_at_stripes(c, k, commit_piece, &cc);
 	if (fua && !cc.ret)
-		cc.ret = if_clean ? seal_try(c, cc.o, true) :
+		cc.ret = if_clean ? seal_try(c, cc.o, &cc.until) :
 				    seal_locked(c, cc.o);
 	mutex_unlock(&cc.o->lock);
 	/*
@@ -1246,7 +1256,7 @@ static int move_commit(struct pcache_cache *c, const struct pcache_key_info *k,
 	if (!mutex_trylock(&o->lock))
 		return ret;
 	if (le16_to_cpu(o->ks->count) < PCACHE_KSET_MAX_KEYS ||
-	    !seal_try(c, o, false)) {
+	    !seal_try(c, o, NULL)) {
 		spin_lock(&t->lock);
 		moved = pcache_subtree_move(t, k, n->seg, n->seg_off, n->gen);
 		spin_unlock(&t->lock);

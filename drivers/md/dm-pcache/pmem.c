@@ -225,13 +225,16 @@ DEFINE_DEBUGFS_ATTRIBUTE(crash_now_fops, NULL, crash_now_set, "%llu\n");
  * sealed; remap_stall_ms for the next such write that still finds the
  * cache clean after its tombstone, just before it is sent to the backing
  * device; space_stall_ms has the next seal that may wait find the journal
- * full and sleep, counted as waiting for journal space.
+ * full and sleep, counted as waiting for journal space.  lock_waits
+ * counts writes around the cache that found a lock taken and got it by
+ * polling, so that a test sees that such a write waited for a seal.
  */
 static struct {
 	u32 ms[PCACHE_STALLS];
 	atomic_t waiting;
 	bool no_timer;
 	atomic_t seal_fails;
+	atomic_t lock_waits;
 } stall;
 
 /**
@@ -258,6 +261,17 @@ bool pcache_debug_no_timer(void)
 bool pcache_debug_seal_fail(void)
 {
 	return atomic_dec_if_positive(&stall.seal_fails) >= 0;
+}
+
+/**
+ * pcache_debug_lock_waited() - count a lock a write around the cache polled
+ *
+ * Shown as lock_waits: a test tells a write that waited out a seal from
+ * one that came after it.
+ */
+void pcache_debug_lock_waited(void)
+{
+	atomic_inc(&stall.lock_waits);
 }
 
 /**
@@ -360,6 +374,8 @@ void pcache_pmem_debug_init(void)
 	debugfs_create_bool("no_seal_timer", 0600, crash.dir, &stall.no_timer);
 	debugfs_create_atomic_t("seal_fails", 0600, crash.dir,
 				&stall.seal_fails);
+	debugfs_create_atomic_t("lock_waits", 0600, crash.dir,
+				&stall.lock_waits);
 	debugfs_create_u64("poison_start", 0600, crash.dir, &poison.start);
 	debugfs_create_file_unsafe("poison_len", 0600, crash.dir, NULL,
 				   &poison_len_fops);

@@ -54,6 +54,7 @@ void pcache_debug_stall(enum pcache_stall_at at);
 bool pcache_debug_stall_armed(enum pcache_stall_at at);
 bool pcache_debug_no_timer(void);
 bool pcache_debug_seal_fail(void);
+void pcache_debug_lock_waited(void);
 void pcache_pmem_debug_init(void);
 void pcache_pmem_debug_exit(void);
 #else
@@ -79,6 +80,10 @@ static inline bool pcache_debug_no_timer(void)
 static inline bool pcache_debug_seal_fail(void)
 {
 	return false;
+}
+
+static inline void pcache_debug_lock_waited(void)
+{
 }
 
 static inline void pcache_pmem_debug_init(void)

@@ -472,13 +472,13 @@ write_w() {
 #   writeback frees, while writeback would wait for W, counted in flight:
 #   W must be cached instead (0);
 #   append_stall_ms 1500: the seal is held right after its journal
-#   append, as a slow one: W waits for it (up to 2 s) and goes around the
-#   cache (65536).
+#   append, as a slow one: W waits for it (up to 2 s; lock_waits grows,
+#   so W did not merely come after it) and goes around the cache (65536).
 # SEALER timer, WRITER write_w_fua: the seal timer's seal; W's FUA seal
 # needs the journal (or W's open kset, if the fill's key went to CPU 0's).
 # SEALER flush, WRITER write_w: a flush's seal, with every open kset held.
 bypass_busy() {
-	local ret=0 table
+	local ret=0 table spid= waits
 
 	table=$(pcache_table $CDEV $BDEV cache_mode writeback \
 		sequential_cutoff 16K)
@@ -486,11 +486,16 @@ bypass_busy() {
 	[ "$1" = flush ] && echo 1 > $DBG/no_seal_timer
 	echo "$4" > $DBG/$3
 	dd if=$DEV of=/dev/null bs=4k skip=64 count=1 iflag=direct status=none
-	[ "$1" = flush ] && { sync $DEV & }
+	[ "$1" = flush ] && { sync $DEV & spid=$!; }
 	stalled_wait || { echo "the fill's seal did not stall"; ret=1; }
+	waits=$(cat $DBG/lock_waits)
 	"$2" || { echo "W failed"; ret=1; }
+	if [ "$5" != 0 ] && [ "$(cat $DBG/lock_waits)" = "$waits" ]; then
+		echo "W found no lock taken: it came after the seal"
+		ret=1
+	fi
 	stalled_wait 0
-	wait
+	[ -z "$spid" ] || wait $spid || { echo "the flush failed"; ret=1; }
 	[ "$(status_field sweep 26)" = "$5" ] || {
 		echo "bypassed bytes not $5: $(dmsetup status sweep)"
 		ret=1
