@@ -420,8 +420,8 @@ static bool wb_held(struct pcache_wb *wb)
 	struct pcache_cache *c = wb->c;
 	bool idle, urgent;
 
-	idle = pcache_wb_quiet(&wb->quiet, atomic64_read(&c->dirtied),
-			       jiffies);
+	idle = pcache_wb_look(&wb->quiet, atomic64_read(&c->dirtied),
+			      jiffies);
 	urgent = atomic_read(&wb->flushers) || pcache_gc_wanted(c) ||
 		 time_after_eq(jiffies, wb->clean_at + WB_MAX_HOLD);
 	return pcache_wb_hold(atomic64_read(&c->dirty_bytes),
@@ -692,10 +692,7 @@ int pcache_wb_init(struct pcache_wb *wb, struct pcache_cache *c,
 	wb->bdev = bdev;
 	wb->percent = PCACHE_WB_PERCENT_DEF;
 	atomic_set(&wb->flushers, 0);
-	wb->quiet.dirtied = atomic64_read(&c->dirtied);
-	wb->quiet.grew_at = jiffies;
-	wb->quiet.looked_at = jiffies;
-	wb->quiet.looks = 0;
+	pcache_wb_watch(&wb->quiet, atomic64_read(&c->dirtied), jiffies);
 	wb->clean_at = jiffies;
 	INIT_DELAYED_WORK(&wb->wb_work, wb_work_fn);
 	INIT_WORK(&wb->gc_work, gc_work_fn);
@@ -758,6 +755,8 @@ void pcache_wb_exit(struct pcache_wb *wb)
  */
 void pcache_wb_start(struct pcache_wb *wb)
 {
+	/* the workers are stopped: nothing else touches the watch */
+	pcache_wb_watch(&wb->quiet, atomic64_read(&wb->c->dirtied), jiffies);
 	WRITE_ONCE(wb->running, true);
 	queue_delayed_work(wb->c->wq, &wb->wb_work, 0);
 	queue_work(wb->c->wq, &wb->gc_work);

@@ -10,7 +10,7 @@
  * at some kset boundary, and ksets never straddle a flush.
  * Writeback waits while dirty data stays below writeback_percent of the
  * cache and writes keep coming; it starts once they pause
- * (pcache_wb_quiet()), the threshold is passed, GC or a flush needs it,
+ * (pcache_wb_look()), the threshold is passed, GC or a flush needs it,
  * or dirty data has been held for WB_MAX_HOLD since the cache was last
  * clean.
  *
@@ -57,58 +57,65 @@ static inline bool pcache_wb_hold(u64 dirty, u64 capacity, u32 percent,
 	       dirty * 100 < (u64)percent * capacity;
 }
 
-#define PCACHE_WB_LOOK		(HZ / 4)	/* looks closer than this are one */
-#define PCACHE_WB_QUIET_LOOKS	4
 /* writes have paused: longer than the seal interval that shows them */
 #define PCACHE_WB_QUIET		(2 * PCACHE_SEAL_INTERVAL)
+/* the most quiet time one look vouches for: the worker looks every HZ/2 */
+#define PCACHE_WB_LOOK_MAX	(HZ * 3 / 5)
 
 /**
  * struct pcache_wb_quiet - whether the dirty data coming in has paused
  * @dirtied: c->dirtied at the last look
- * @grew_at: when a look last saw it grow
- * @looked_at: when the last look that counted was taken
- * @looks: looks in a row, PCACHE_WB_LOOK apart at least, that saw no growth
+ * @looked_at: when the last look was taken
+ * @quiet: quiet time vouched for by the looks since growth was last seen
  */
 struct pcache_wb_quiet {
 	u64 dirtied;
-	unsigned long grew_at;
 	unsigned long looked_at;
-	u32 looks;
+	unsigned long quiet;
 };
 
 /**
- * pcache_wb_quiet() - take a look: have writes paused?
+ * pcache_wb_watch() - start watching for a pause afresh
+ * @q: the watch
+ * @dirtied: c->dirtied now
+ * @now: jiffies
+ */
+static inline void pcache_wb_watch(struct pcache_wb_quiet *q, u64 dirtied,
+				   unsigned long now)
+{
+	q->dirtied = dirtied;
+	q->looked_at = now;
+	q->quiet = 0;
+}
+
+/**
+ * pcache_wb_look() - take a look: have writes paused?
  * @q: what earlier looks saw
  * @dirtied: c->dirtied now
  * @now: jiffies
  *
  * Time alone is not enough: when a virtual machine's vCPUs are not run for
  * a while (a loaded host, a TCG guest), the writer and the seal timer that
- * would show its keys stop too, and the first look after the gap finds the
- * last growth long past.  So a pause also takes PCACHE_WB_QUIET_LOOKS
- * looks without growth, spread over more than a seal interval; a gap
- * counts as one.
+ * would show its keys stop too, and the first look after the gap would
+ * find the last growth long past.  So each look vouches for the time since
+ * the one before it up to PCACHE_WB_LOOK_MAX only: after a gap, looks
+ * that span more than a seal interval must still see no growth.
  *
- * Return: true if no dirty data has arrived for PCACHE_WB_QUIET and
- * PCACHE_WB_QUIET_LOOKS looks.
+ * Return: true once the looks since the last growth vouch for
+ * PCACHE_WB_QUIET.
  */
-static inline bool pcache_wb_quiet(struct pcache_wb_quiet *q, u64 dirtied,
-				   unsigned long now)
+static inline bool pcache_wb_look(struct pcache_wb_quiet *q, u64 dirtied,
+				  unsigned long now)
 {
 	if (dirtied != q->dirtied) {
-		q->dirtied = dirtied;
-		q->grew_at = now;
-		q->looked_at = now;
-		q->looks = 0;
+		pcache_wb_watch(q, dirtied, now);
 		return false;
 	}
-	if (time_after_eq(now, q->looked_at + PCACHE_WB_LOOK)) {
-		q->looked_at = now;
-		if (q->looks < PCACHE_WB_QUIET_LOOKS)
-			q->looks++;
-	}
-	return q->looks >= PCACHE_WB_QUIET_LOOKS &&
-	       time_after_eq(now, q->grew_at + PCACHE_WB_QUIET);
+	if (q->quiet < PCACHE_WB_QUIET)
+		q->quiet += min_t(unsigned long, now - q->looked_at,
+				  PCACHE_WB_LOOK_MAX);
+	q->looked_at = now;
+	return q->quiet >= PCACHE_WB_QUIET;
 }
 
 /**

@@ -837,34 +837,44 @@ static void wb_hold_test(struct kunit *test)
 }
 
 /*
- * Writes pause only after enough time and enough looks: a guest whose
- * vCPUs stood still for seconds must not see a pause at its first look.
+ * A look vouches for a bounded stretch of quiet: a guest whose vCPUs stood
+ * still for seconds must not see a pause at its first look.
  */
 static void wb_quiet_test(struct kunit *test)
 {
-	struct pcache_wb_quiet q = { .dirtied = 5 };
+	struct pcache_wb_quiet q;
 	unsigned long t = 1000;
 	int i;
 
+	pcache_wb_watch(&q, 5, t - HZ);
 	/* growth, then steady looks every HZ/2: quiet after 2 s */
-	KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 6, t));
+	KUNIT_EXPECT_FALSE(test, pcache_wb_look(&q, 6, t));
 	for (i = 1; i < 4; i++)
-		KUNIT_EXPECT_FALSE(test,
-				   pcache_wb_quiet(&q, 6, t + i * HZ / 2));
-	KUNIT_EXPECT_TRUE(test, pcache_wb_quiet(&q, 6, t + 2 * HZ));
+		KUNIT_EXPECT_FALSE(test, pcache_wb_look(&q, 6, t + i * HZ / 2));
+	KUNIT_EXPECT_TRUE(test, pcache_wb_look(&q, 6, t + 2 * HZ));
+	KUNIT_EXPECT_TRUE(test, pcache_wb_look(&q, 6, t + 5 * HZ));
 	/* growth again; the next look comes 10 s late: not yet */
-	t += 3 * HZ;
-	KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 7, t));
+	t += 6 * HZ;
+	KUNIT_EXPECT_FALSE(test, pcache_wb_look(&q, 7, t));
 	t += 10 * HZ;
-	KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 7, t));
-	/* looks close together count as one */
+	KUNIT_EXPECT_FALSE(test, pcache_wb_look(&q, 7, t));
+	/* looks close together vouch for no more than the time they span */
 	for (i = 1; i <= 8; i++)
-		KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 7, t + i));
-	KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 7, t + HZ / 2));
-	KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 7, t + HZ));
-	KUNIT_EXPECT_TRUE(test, pcache_wb_quiet(&q, 7, t + 3 * HZ / 2));
-	/* and growth after a gap ends the pause at once */
-	KUNIT_EXPECT_FALSE(test, pcache_wb_quiet(&q, 8, t + 20 * HZ));
+		KUNIT_EXPECT_FALSE(test, pcache_wb_look(&q, 7, t + i));
+	KUNIT_EXPECT_FALSE(test, pcache_wb_look(&q, 7, t + HZ / 2));
+	KUNIT_EXPECT_FALSE(test, pcache_wb_look(&q, 7, t + HZ));
+	KUNIT_EXPECT_TRUE(test, pcache_wb_look(&q, 7, t + 3 * HZ / 2));
+	/* growth after a gap ends the pause at once */
+	t += 20 * HZ;
+	KUNIT_EXPECT_FALSE(test, pcache_wb_look(&q, 8, t));
+	/* one quiet look, then a gap: still not a pause */
+	KUNIT_EXPECT_FALSE(test, pcache_wb_look(&q, 8, t + HZ / 2));
+	KUNIT_EXPECT_FALSE(test, pcache_wb_look(&q, 8, t + 30 * HZ));
+	KUNIT_EXPECT_FALSE(test, pcache_wb_look(&q, 8, t + 31 * HZ));
+	KUNIT_EXPECT_TRUE(test, pcache_wb_look(&q, 8, t + 32 * HZ));
+	/* a watch started afresh (a resume) forgets the quiet seen */
+	pcache_wb_watch(&q, 8, t + 33 * HZ);
+	KUNIT_EXPECT_FALSE(test, pcache_wb_look(&q, 8, t + 34 * HZ));
 }
 
 /* A write around the cache is refused only where dirty data overlaps */
