@@ -72,15 +72,26 @@ ktap_print_msg "no cutoff: hot set hit ratio $ctl% after a 1 GiB sequential read
 
 # a write that continues a stream past the cutoff goes around a clean
 # cache, replacing the cached copy (one CPU: streams are tracked per CPU)
+# The write must start within 2 s of the read's end to continue its
+# stream: a slow start of the guest's second dd makes a new stream, which
+# is cached.  And it is cached, by design, where its tombstone would wait
+# for journal space, which the 1 GiB read above may leave GC short of.
+# Try again then (three times), from a clean cache.
 dmsetup message pcs 0 sequential_cutoff 4M
-dmsetup message pcs 0 flush
 head -c $((4 * MIB)) /dev/urandom > /tmp/pcs.rand
-b0=$(status_field pcs 26)
-taskset -c 0 dd if=$DEV of=/dev/null bs=1M count=5 iflag=direct status=none
-taskset -c 0 dd if=/tmp/pcs.rand of=$DEV bs=1M seek=5 count=4 oflag=direct \
-	status=none
+for try in 1 2 3; do
+	dmsetup message pcs 0 flush
+	b0=$(status_field pcs 26)
+	taskset -c 0 dd if=$DEV of=/dev/null bs=1M count=5 iflag=direct \
+		status=none
+	taskset -c 0 dd if=/tmp/pcs.rand of=$DEV bs=1M seek=5 count=4 \
+		oflag=direct status=none
+	bypassed=$(( $(status_field pcs 26) - b0 ))
+	[ "$bypassed" -ge $((4 * MIB)) ] && break
+	ktap_print_msg "try $try: bypassed $bypassed bytes; $(dmsetup status pcs)"
+done
 check "a sequential write past the cutoff bypasses a clean cache" \
-	test $(( $(status_field pcs 26) - b0 )) -ge $((4 * MIB))
+	test "$bypassed" -ge $((4 * MIB))
 check "the backing device has the bypassed write at once" \
 	cmp -s -n $((4 * MIB)) <(dd if="$BACKING" bs=1M skip=5 count=4 \
 				 iflag=direct status=none) /tmp/pcs.rand

@@ -22,17 +22,26 @@ fio --name=base --filename=$DEV --ioengine=libaio --direct=1 --rw=write \
 	--output=/tmp/wb04.out
 check "baseline data written" test $? -eq 0
 
+# opened_by N: the device is open N times or more
+opened_by() {
+	[ "$(dmsetup info -c --noheadings -o open pct 2> /dev/null)" -ge "$1" ] \
+		2> /dev/null
+}
+
 ok=1
 for i in $(seq 10); do
 	fio --name=w --filename=$DEV --ioengine=libaio --direct=1 \
 		--rw=randwrite --bs=4k --iodepth=8 --size=32M --offset=16M \
 		--numjobs=2 --time_based --runtime=60 --eta=never \
-		--output=/dev/null > /dev/null 2>&1 &
+		--allow_file_create=0 --output=/dev/null > /dev/null 2>&1 &
 	fio --name=r --filename=$DEV --ioengine=libaio --direct=1 \
 		--rw=randread --bs=16k --iodepth=8 --size=48M \
 		--time_based --runtime=60 --eta=never \
-		--output=/dev/null > /dev/null 2>&1 &
-	sleep 2
+		--allow_file_create=0 --output=/dev/null > /dev/null 2>&1 &
+	# fio may take seconds to start here: remove once its three jobs
+	# have the device open (or after the polls run out), and never let
+	# a late one create a file in its place
+	poll 100 0.1 opened_by 3
 	dmsetup remove --force pct > /dev/null 2>&1
 	wait
 	# the forced remove left an error table if fio still had it open

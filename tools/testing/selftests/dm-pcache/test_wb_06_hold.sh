@@ -41,26 +41,34 @@ pcache_create pch "$PMEM" "$BACKING"
 check "the table shows writeback_percent 50 by default" \
 	sh -c "dmsetup table pch | grep -q ' writeback_percent 50\$'"
 
+# Held means nothing written back, but for one stretch: when the host
+# does not run the writer's vCPU for two seconds, the writes did pause as
+# far as the guest's kernel can tell, and writeback rightly starts.  It
+# then stops at the next look that sees the writes again.  Eager
+# writeback (writeback_percent 0, below) writes back most of them.
 writer 6
 dirty=$(status_field pch 21)
 wb=$(status_field pch 22)
 ktap_print_msg "after 6 s of writes: dirty $dirty, written back $wb"
 check "writes are held dirty while they keep coming" \
-	test "$dirty" -gt 0 -a "$wb" -eq 0
+	test "$dirty" -gt 0 -a "$((wb * 3))" -le "$((dirty + wb))"
 check "writes paused: everything is written back" clean_within 20
 
 check "message writeback_percent 0" dmsetup message pch 0 writeback_percent 0
 check "the table shows it" \
 	sh -c "dmsetup table pch | grep -q ' writeback_percent 0\$'"
+# fio may take seconds to start: watch for writeback while it still runs
 wb0=$(status_field pch 22)
-writer 8 &
+writer 12 &
 BG=$!
-sleep 6
+wrote_back() { [ "$(status_field pch 22)" -gt "$wb0" ]; }
+grew=0
+poll 200 0.1 wrote_back && kill -0 $BG 2> /dev/null && grew=1
 wb1=$(status_field pch 22)
 wait $BG
 BG=
 ktap_print_msg "writeback_percent 0: written back $wb0 -> $wb1 while writing"
-check "writeback_percent 0 writes back while writes go on" test "$wb1" -gt "$wb0"
+check "writeback_percent 0 writes back while writes go on" test $grew = 1
 
 bad=0
 for v in 91 -1 x ''; do
