@@ -250,8 +250,8 @@ static void seal_done(struct pcache_cache *c, struct pcache_open_kset *o)
  * so that a stream goes around the cache though a seal or a flush was
  * passing; until @until at most (one deadline for the whole commit), as
  * a trylock gets no turn among waiters that sleep on a busy mutex.  The
- * poll backs off from 50 us to 1 ms: a short hold costs little latency,
- * a long one little CPU.
+ * poll's sleeps grow from 50-100 us to 1-2 ms: a short hold costs little
+ * latency, a long one little CPU.
  */
 static bool lock_unless_space(struct pcache_cache *c, struct mutex *m,
 			      unsigned long until)
@@ -742,7 +742,7 @@ static int commit_key(struct pcache_cache *c, struct pcache_key_info k,
 		.o = per_cpu_ptr(c->open, raw_smp_processor_id()),
 		.fua = fua,
 		.if_clean = if_clean,
-		.until = jiffies + PCACHE_LOCK_POLL_MAX,
+		.until = jiffies + pcache_debug_lock_poll(PCACHE_LOCK_POLL_MAX),
 		.n = 0,
 		.ret = 0,
 	};

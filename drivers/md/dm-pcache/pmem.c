@@ -226,8 +226,10 @@ DEFINE_DEBUGFS_ATTRIBUTE(crash_now_fops, NULL, crash_now_set, "%llu\n");
  * cache clean after its tombstone, just before it is sent to the backing
  * device; space_stall_ms has the next seal that may wait find the journal
  * full and sleep, counted as waiting for journal space.  lock_waits
- * counts writes around the cache that found a lock taken and got it by
- * polling, so that a test sees that such a write waited for a seal.
+ * counts the locks that writes around the cache found taken and got by
+ * polling, so that a test sees that such a write waited for a seal;
+ * lock_poll_ms (at most 30 s, 0: the default) is how long such a write
+ * polls, so that a test can hold a seal long enough for a slow start.
  */
 static struct {
 	u32 ms[PCACHE_STALLS];
@@ -235,6 +237,7 @@ static struct {
 	bool no_timer;
 	atomic_t seal_fails;
 	atomic_t lock_waits;
+	u32 lock_poll_ms;
 } stall;
 
 /**
@@ -272,6 +275,19 @@ bool pcache_debug_seal_fail(void)
 void pcache_debug_lock_waited(void)
 {
 	atomic_inc(&stall.lock_waits);
+}
+
+/**
+ * pcache_debug_lock_poll() - how long a write around the cache polls
+ * @poll: the default, in jiffies
+ *
+ * Return: @poll, or lock_poll_ms if a test set it.
+ */
+unsigned long pcache_debug_lock_poll(unsigned long poll)
+{
+	u32 ms = READ_ONCE(stall.lock_poll_ms);
+
+	return ms ? msecs_to_jiffies(min(ms, 30000U)) : poll;
 }
 
 /**
@@ -376,6 +392,8 @@ void pcache_pmem_debug_init(void)
 				&stall.seal_fails);
 	debugfs_create_atomic_t("lock_waits", 0600, crash.dir,
 				&stall.lock_waits);
+	debugfs_create_u32("lock_poll_ms", 0600, crash.dir,
+			   &stall.lock_poll_ms);
 	debugfs_create_u64("poison_start", 0600, crash.dir, &poison.start);
 	debugfs_create_file_unsafe("poison_len", 0600, crash.dir, NULL,
 				   &poison_len_fops);

@@ -55,6 +55,7 @@ bool pcache_debug_stall_armed(enum pcache_stall_at at);
 bool pcache_debug_no_timer(void);
 bool pcache_debug_seal_fail(void);
 void pcache_debug_lock_waited(void);
+unsigned long pcache_debug_lock_poll(unsigned long poll);
 void pcache_pmem_debug_init(void);
 void pcache_pmem_debug_exit(void);
 #else
@@ -84,6 +85,11 @@ static inline bool pcache_debug_seal_fail(void)
 
 static inline void pcache_debug_lock_waited(void)
 {
+}
+
+static inline unsigned long pcache_debug_lock_poll(unsigned long poll)
+{
+	return poll;
 }
 
 static inline void pcache_pmem_debug_init(void)

@@ -471,9 +471,11 @@ write_w() {
 #   space_stall_ms 5000: the seal waits as for a full journal, which only
 #   writeback frees, while writeback would wait for W, counted in flight:
 #   W must be cached instead (0);
-#   append_stall_ms 1500: the seal is held right after its journal
-#   append, as a slow one: W waits for it (up to 2 s; lock_waits grows,
-#   so W did not merely come after it) and goes around the cache (65536).
+#   append_stall_ms 5000: the seal is held right after its journal
+#   append, as a slow one: W waits for it (lock_waits grows, so W did not
+#   merely come after it) and goes around the cache (65536).  W polls for
+#   2 s only, less than the guest may take to start dd: lock_poll_ms
+#   makes it 10 s here.
 # SEALER timer, WRITER write_w_fua: the seal timer's seal; W's FUA seal
 # needs the journal (or W's open kset, if the fill's key went to CPU 0's).
 # SEALER flush, WRITER write_w: a flush's seal, with every open kset held.
@@ -484,17 +486,19 @@ bypass_busy() {
 		sequential_cutoff 16K)
 	race_start "$table" || return 1
 	[ "$1" = flush ] && echo 1 > $DBG/no_seal_timer
+	waits=$(cat $DBG/lock_waits)
+	[ "$5" = 0 ] || echo 10000 > $DBG/lock_poll_ms
 	echo "$4" > $DBG/$3
 	dd if=$DEV of=/dev/null bs=4k skip=64 count=1 iflag=direct status=none
 	[ "$1" = flush ] && { sync $DEV & spid=$!; }
 	stalled_wait || { echo "the fill's seal did not stall"; ret=1; }
-	waits=$(cat $DBG/lock_waits)
 	"$2" || { echo "W failed"; ret=1; }
 	if [ "$5" != 0 ] && [ "$(cat $DBG/lock_waits)" = "$waits" ]; then
 		echo "W found no lock taken: it came after the seal"
 		ret=1
 	fi
 	stalled_wait 0
+	echo 0 > $DBG/lock_poll_ms
 	[ -z "$spid" ] || wait $spid || { echo "the flush failed"; ret=1; }
 	[ "$(status_field sweep 26)" = "$5" ] || {
 		echo "bypassed bytes not $5: $(dmsetup status sweep)"
@@ -684,9 +688,9 @@ check "a FUA write around the cache never waits for a full journal" \
 check "a write around the cache never waits for a flush on a full journal" \
 	bypass_busy flush write_w space_stall_ms 5000 0
 check "a FUA write around the cache waits out a slow seal" \
-	bypass_busy timer write_w_fua append_stall_ms 1500 65536
+	bypass_busy timer write_w_fua append_stall_ms 5000 65536
 check "a write around the cache waits out a slow flush" \
-	bypass_busy flush write_w append_stall_ms 1500 65536
+	bypass_busy flush write_w append_stall_ms 5000 65536
 check "a flush after a failed seal reports the lost writes" seal_lost
 check "a failed seal of clean keys only fails no flush" seal_clean
 check "a flush after a failed seal reports a lost tombstone" seal_tombstone
