@@ -33,7 +33,8 @@ trap 'dm_cleanup; echo 0 > $DBG/crash_after 2>/dev/null
 	echo 0 > $DBG/bypass_stall_ms 2>/dev/null
 	echo 0 > $DBG/remap_stall_ms 2>/dev/null
 	echo 0 > $DBG/space_stall_ms 2>/dev/null
-	echo 0 > $DBG/seal_fails 2>/dev/null' EXIT
+	echo 0 > $DBG/seal_fails 2>/dev/null
+	echo 0 > $DBG/lock_poll_ms 2>/dev/null' EXIT
 ktap_print_header
 
 DBG=/sys/kernel/debug/dm-pcache
@@ -165,7 +166,7 @@ race_start() {
 
 	[ -e $DEV ] && dmsetup remove sweep
 	for k in no_seal_timer seal_fails stall_ms append_stall_ms \
-		bypass_stall_ms remap_stall_ms space_stall_ms; do
+		bypass_stall_ms remap_stall_ms space_stall_ms lock_poll_ms; do
 		echo 0 > $DBG/$k
 	done
 	blank $CDEV
