@@ -14,6 +14,8 @@
 #define WB_BACKOFF_MIN	(HZ / 10)
 #define WB_BACKOFF_MAX	(30 * HZ)
 #define WB_IDLE		(HZ / 2)
+/* a look at this interval vouches for all of it: see pcache_wb_look() */
+static_assert(PCACHE_WB_LOOK_MAX > WB_IDLE);
 #define WB_MAX_HOLD	(30 * HZ)
 #define WB_BYPASS_WAIT	(HZ / 100 ?: 1)	/* a write around the cache */
 #define WB_KSETS	16	/* ksets per worker run */

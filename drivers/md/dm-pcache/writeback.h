@@ -59,7 +59,7 @@ static inline bool pcache_wb_hold(u64 dirty, u64 capacity, u32 percent,
 
 /* writes have paused: longer than the seal interval that shows them */
 #define PCACHE_WB_QUIET		(2 * PCACHE_SEAL_INTERVAL)
-/* the most quiet time one look vouches for: the worker looks every HZ/2 */
+/* the most quiet time one look vouches for: above WB_IDLE, its interval */
 #define PCACHE_WB_LOOK_MAX	(HZ * 3 / 5)
 
 /**
