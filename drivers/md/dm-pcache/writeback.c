@@ -698,6 +698,9 @@ int pcache_wb_init(struct pcache_wb *wb, struct pcache_cache *c,
 	wb->clean_at = jiffies;
 	INIT_DELAYED_WORK(&wb->wb_work, wb_work_fn);
 	INIT_WORK(&wb->gc_work, gc_work_fn);
+	/* a kick before the first resume is ignored: see pcache_wb_stop() */
+	disable_delayed_work(&wb->wb_work);
+	disable_work(&wb->gc_work);
 	init_waitqueue_head(&wb->flush_wait);
 	init_completion(&wb->done);
 	wb->ks = kmalloc(PCACHE_KSET_MAX_SIZE, GFP_KERNEL);
@@ -757,8 +760,12 @@ void pcache_wb_exit(struct pcache_wb *wb)
  */
 void pcache_wb_start(struct pcache_wb *wb)
 {
+	if (READ_ONCE(wb->running))
+		return;
 	/* the workers are stopped: nothing else touches the watch */
 	pcache_wb_watch(&wb->quiet, atomic64_read(&wb->c->dirtied), jiffies);
+	enable_delayed_work(&wb->wb_work);
+	enable_work(&wb->gc_work);
 	WRITE_ONCE(wb->running, true);
 	queue_delayed_work(wb->c->wq, &wb->wb_work, 0);
 	queue_work(wb->c->wq, &wb->gc_work);
@@ -768,13 +775,18 @@ void pcache_wb_start(struct pcache_wb *wb)
  * pcache_wb_stop() - stop the workers and wait for them
  * @wb: writeback
  *
- * Waiters of pcache_wb_flush() are released with an error.
+ * Waiters of pcache_wb_flush() are released with an error.  The works are
+ * disabled, not only cancelled: a message or a GC kick that saw the
+ * workers running just before this may queue them after it, and must
+ * not.  Stopping stopped workers does nothing.
  */
 void pcache_wb_stop(struct pcache_wb *wb)
 {
-	WRITE_ONCE(wb->running, false);
-	cancel_delayed_work_sync(&wb->wb_work);
-	cancel_work_sync(&wb->gc_work);
+	if (READ_ONCE(wb->running)) {
+		WRITE_ONCE(wb->running, false);
+		disable_delayed_work_sync(&wb->wb_work);
+		disable_work_sync(&wb->gc_work);
+	}
 	wake_up_all(&wb->flush_wait);
 }
 
