@@ -11,12 +11,12 @@
 #include <linux/blkdev.h>
 #include <linux/dax.h>
 #include <linux/debugfs.h>
-#include <linux/delay.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
 
 #include "pmem.h"
 
@@ -215,9 +215,9 @@ DEFINE_DEBUGFS_ATTRIBUTE(crash_now_fops, NULL, crash_now_set, "%llu\n");
 
 /*
  * A stall of one write between its index insert and its journal entry,
- * so that a test can send a flush exactly there: stall_ms (at most 10 s)
- * arms it for the next write of any cache device only, stalled reads 1
- * while that write sleeps.  append_stall_ms does the same for the next
+ * so that a test can send a flush exactly there: stall_ms arms it for
+ * the next write of any cache device only, stalled reads 1 while that
+ * write sleeps.  append_stall_ms does the same for the next
  * seal, right after its kset is appended to the journal, where writeback
  * may already take the kset; bypass_stall_ms for the next write that goes
  * around a clean cache, after the target found the cache clean and before
@@ -230,15 +230,22 @@ DEFINE_DEBUGFS_ATTRIBUTE(crash_now_fops, NULL, crash_now_set, "%llu\n");
  * polling, so that a test sees that such a write waited for a seal;
  * lock_poll_ms (at most 30 s, 0: the default) is how long such a write
  * polls, so that a test can hold a seal long enough for a slow start.
+ * A stall lasts at most 60 s; writing to stall_release ends every stall
+ * sleeping then, so that a test holds a stall as long as its own steps
+ * take on a slow guest, rather than guessing a time.
  */
 static struct {
 	u32 ms[PCACHE_STALLS];
 	atomic_t waiting;
+	atomic_t released;
+	wait_queue_head_t release_wait;
 	bool no_timer;
 	atomic_t seal_fails;
 	atomic_t lock_waits;
 	u32 lock_poll_ms;
-} stall;
+} stall = {
+	.release_wait = __WAIT_QUEUE_HEAD_INITIALIZER(stall.release_wait),
+};
 
 /**
  * pcache_debug_no_timer() - has a test turned the seal timer off
@@ -312,6 +319,7 @@ bool pcache_debug_stall_armed(enum pcache_stall_at at)
  */
 void pcache_debug_stall(enum pcache_stall_at at)
 {
+	int gen;
 	u32 ms;
 
 	if (likely(!READ_ONCE(stall.ms[at])))
@@ -319,11 +327,24 @@ void pcache_debug_stall(enum pcache_stall_at at)
 	ms = xchg(&stall.ms[at], 0);
 	if (!ms)
 		return;
+	/* read before stalled shows us: a release seen after that ends us */
+	gen = atomic_read_acquire(&stall.released);
 	atomic_inc(&stall.waiting);
 	/* short of the hung-task warning of a flush that waits for it */
-	msleep(min(ms, 10000U));
+	wait_event_timeout(stall.release_wait,
+			   atomic_read(&stall.released) != gen,
+			   msecs_to_jiffies(min(ms, 60000U)));
 	atomic_dec(&stall.waiting);
 }
+
+static int stall_release_set(void *data, u64 val)
+{
+	atomic_inc(&stall.released);
+	wake_up_all(&stall.release_wait);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(stall_release_fops, NULL, stall_release_set,
+			 "%llu\n");
 
 /*
  * Simulated media errors.  QEMU's emulated NVDIMM never raises a machine
@@ -387,6 +408,8 @@ void pcache_pmem_debug_init(void)
 	debugfs_create_u32("space_stall_ms", 0600, crash.dir,
 			   &stall.ms[PCACHE_STALL_SPACE]);
 	debugfs_create_atomic_t("stalled", 0400, crash.dir, &stall.waiting);
+	debugfs_create_file_unsafe("stall_release", 0200, crash.dir, NULL,
+				   &stall_release_fops);
 	debugfs_create_bool("no_seal_timer", 0600, crash.dir, &stall.no_timer);
 	debugfs_create_atomic_t("seal_fails", 0600, crash.dir,
 				&stall.seal_fails);

@@ -26,13 +26,14 @@
 . "$(dirname "$0")/common.sh"
 
 require_guest
-trap 'dm_cleanup; echo 0 > $DBG/crash_after 2>/dev/null
-	echo 0 > $DBG/stall_ms 2>/dev/null
-	echo 0 > $DBG/no_seal_timer 2>/dev/null
+trap 'echo 0 > $DBG/stall_ms 2>/dev/null
 	echo 0 > $DBG/append_stall_ms 2>/dev/null
 	echo 0 > $DBG/bypass_stall_ms 2>/dev/null
 	echo 0 > $DBG/remap_stall_ms 2>/dev/null
 	echo 0 > $DBG/space_stall_ms 2>/dev/null
+	echo 1 > $DBG/stall_release 2>/dev/null
+	dm_cleanup; echo 0 > $DBG/crash_after 2>/dev/null
+	echo 0 > $DBG/no_seal_timer 2>/dev/null
 	echo 0 > $DBG/seal_fails 2>/dev/null
 	echo 0 > $DBG/lock_poll_ms 2>/dev/null' EXIT
 ktap_print_header
@@ -164,19 +165,23 @@ head -c 65536 /dev/zero | tr '\0' W > $LOG.w
 race_start() {
 	local k
 
-	[ -e $DEV ] && dmsetup remove sweep
 	for k in no_seal_timer seal_fails stall_ms append_stall_ms \
 		bypass_stall_ms remap_stall_ms space_stall_ms lock_poll_ms; do
 		echo 0 > $DBG/$k
 	done
+	stall_release
+	[ -e $DEV ] && dmsetup remove sweep
 	blank $CDEV
 	blkdiscard -z -f $BDEV 2> /dev/null
 	dmsetup create sweep --table "${1:-$TABLE}"
 }
 
 # race_stall: arm the stall; stalled_is N: N threads sleep in a stall;
-# stalled_wait [N]: until N (default 1) do, 100 tries
+# stalled_wait [N]: until N (default 1) do, 100 tries; stall_release: end
+# every stall now sleeping, for a stall armed for the 60-s maximum and
+# held for as long as the test's own steps take
 race_stall() { echo 2000 > $DBG/stall_ms; }
+stall_release() { echo 1 > $DBG/stall_release; }
 stalled_is() { [ "$(cat $DBG/stalled)" = "$1" ]; }
 stalled_wait() { poll 100 0.1 stalled_is "${1:-1}"; }
 
@@ -331,9 +336,9 @@ skip_replay() {
 	return $ret
 }
 
-# append_race: the seal of A's kset is held for 10 s right after its
-# journal append (append_stall_ms) while writeback, which with gc_percent 0
-# looks every 0.5 s, takes the kset and writes it back.  The dirty bytes of
+# append_race: the seal of A's kset is held right after its journal
+# append (append_stall_ms, until released) while writeback, which with
+# gc_percent 0 looks every 0.5 s, takes the kset and writes it back.  The dirty bytes of
 # the status line must come back to 0: bytes taken off before the seal
 # counted them would stay counted.  The seal still held after writeback
 # got to the journal head was held when it did.
@@ -341,14 +346,15 @@ append_race() {
 	local ret=0
 
 	race_start || return 1
-	echo 10000 > $DBG/append_stall_ms
+	echo 60000 > $DBG/append_stall_ms
 	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
 	stalled_wait || { echo "the seal did not stall"; ret=1; }
-	poll 40 0.2 at_head && stalled_is 1 || {
+	poll 200 0.2 at_head && stalled_is 1 || {
 		echo "writeback did not take the kset while its seal was held"
 		ret=1
 	}
 	echo 0 > $DBG/append_stall_ms
+	stall_release
 	stalled_wait 0
 	wb_passed || ret=1
 	dmsetup remove sweep
@@ -377,26 +383,33 @@ write_a_dsync() {
 }
 
 # bypass_held KNOB WRITER: W, 64 KiB written at once (a sequential stream
-# past a 16 KiB cutoff), held 10 s at the stall KNOB while WRITER, from the
+# past a 16 KiB cutoff), held at the stall KNOB while WRITER, from the
 # other CPU, caches A over W's first block and A is sealed; W's dd is
-# $WPID.  WRITER runs in the background, so that only its start and A's
-# seal count against the hold.
+# $WPID, and W stays held until the caller's stall_release; WRITER's is
+# $APID, which the caller waits for after that (an O_DSYNC WRITER's flush
+# waits for W).
 bypass_held() {
-	local ret=0 apid
+	local ret=0
 
-	echo 10000 > $DBG/$1
+	echo 60000 > $DBG/$1
 	dd if=$LOG.w of=$DEV bs=64k count=1 oflag=direct status=none \
 		2> /dev/null &
 	WPID=$!
 	stalled_wait || { echo "the sequential write did not stall"; ret=1; }
 	( taskset -pc 1 $BASHPID > /dev/null; "$2" ) &
-	apid=$!
-	poll 100 0.1 a_sealed ||
-		{ echo "the seal timer sealed nothing in 10 s"; ret=1; }
+	APID=$!
+	poll 400 0.1 a_sealed ||
+		{ echo "the seal timer sealed nothing in 40 s"; ret=1; }
 	stalled_is 1 ||
 		{ echo "the sequential write went on before A's seal"; ret=1; }
-	wait $apid || { echo "A's write failed"; ret=1; }
 	return $ret
+}
+
+# held_end KNOB: end bypass_held's hold; A's write must succeed
+held_end() {
+	echo 0 > $DBG/$1
+	stall_release
+	wait $APID || { echo "A's write failed"; return 1; }
 }
 
 # bypass_race: a sequential write W (64 KiB, past the 16 KiB cutoff) finds
@@ -416,6 +429,7 @@ bypass_race() {
 	switch_table sweepb "$SWEEPB_ERR" || return 1
 	bypass_held bypass_stall_ms write_a || ret=1
 	echo 1 > $DBG/no_seal_timer
+	held_end bypass_stall_ms || ret=1
 	stalled_wait 0
 	wait $WPID
 	replay_same "$table" || ret=1
@@ -441,6 +455,7 @@ bypass_after() {
 		writeback_percent 0 sequential_cutoff 16K)
 	race_start "$table" || return 1
 	bypass_held "$1" "$2" || ret=1
+	held_end "$1" || ret=1
 	stalled_wait 0
 	wait $WPID || { echo "the sequential write failed"; ret=1; }
 	dmsetup message sweep 0 flush ||
@@ -645,21 +660,40 @@ seal_tombstone() {
 	return $ret
 }
 
+# blocked PID...: every PID sleeps uninterruptibly (state D)
+blocked() {
+	local p s
+
+	for p; do
+		read -r _ _ s _ < /proc/$p/stat 2> /dev/null || return 1
+		[ "$s" = D ] || return 1
+	done
+}
+
 # seal_waiters: two fsyncs wait together (behind a write stalled while it
-# holds its open kset's lock) when the loss is first seen: both fail, as
-# each promises A; the next one succeeds
+# holds its open kset's lock, until both sleep) when the loss is first
+# seen: both fail, as each promises A; the next one succeeds
 seal_waiters() {
-	local ret=0 s1=$LOG.s1 s2=$LOG.s2
+	local ret=0 dpid p1 p2 r1=0 r2=0
 
 	seal_drop "$TABLE" "$WRITE_A" || return 1
 	seal_resume || ret=1
-	echo 6000 > $DBG/stall_ms
+	echo 60000 > $DBG/stall_ms
 	dd if=$LOG.b of=$DEV bs=4k seek=1 count=1 oflag=direct status=none &
+	dpid=$!
 	stalled_wait || { echo "the write did not stall"; ret=1; }
-	{ sync $DEV 2> /dev/null; echo $? > $s1; } &
-	{ sync $DEV 2> /dev/null; echo $? > $s2; } &
-	wait
-	[ "$(cat $s1)" != 0 ] && [ "$(cat $s2)" != 0 ] || {
+	sync $DEV 2> /dev/null &
+	p1=$!
+	sync $DEV 2> /dev/null &
+	p2=$!
+	poll 300 0.1 blocked $p1 $p2 ||
+		{ echo "the two fsyncs did not both wait"; ret=1; }
+	echo 0 > $DBG/stall_ms
+	stall_release
+	wait $p1 || r1=$?
+	wait $p2 || r2=$?
+	wait $dpid
+	[ "$r1" != 0 ] && [ "$r2" != 0 ] || {
 		echo "of two fsyncs waiting together, not both failed"
 		ret=1
 	}
