@@ -79,6 +79,11 @@ dmesg_since() {
 	dmesg | tail -n +"$((DMESG_MARK + 1))"
 }
 
+# logged PATTERN: the kernel log has a line matching PATTERN (grep -E)
+# since dmesg_mark; not_logged PATTERN: it has none
+logged() { dmesg_since | grep -qE "$1"; }
+not_logged() { ! logged "$1"; }
+
 # Flip the bits of one byte of a device (direct I/O, so the page cache
 # never hides what the DAX mapping sees).
 flip_byte() {

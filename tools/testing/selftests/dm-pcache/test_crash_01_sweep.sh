@@ -615,11 +615,12 @@ WRITE_A="dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none"
 seal_lost() {
 	local ret=0
 
+	dmesg_mark
 	seal_drop "$TABLE" "$WRITE_A" || return 1
 	must_fail "the flush message while suspended" \
 		dmsetup message sweep 0 flush || ret=1
 	seal_resume || ret=1
-	dmesg | grep -q 'journal full: keys not persisted' ||
+	logged 'journal full: keys not persisted' ||
 		{ echo "no 'journal full' in dmesg"; ret=1; }
 	must_fail "the flush message" dmsetup message sweep 0 flush || ret=1
 	must_fail "the first fsync" sync $DEV || ret=1

@@ -51,7 +51,7 @@ check "writeback could not take any of it away" \
 dmsetup remove pcw
 dmesg_mark
 pcache_create pcw "$PMEM" /dev/mapper/bkerr
-check "create replays the journal" sh -c "dmesg | tail -n 20 | grep -q 'replayed [1-9][0-9]* ksets'"
+check "create replays the journal" logged 'replayed [1-9][0-9]* ksets'
 ktap_print_msg "$(dmesg_since | grep replayed)"
 
 for j in "${JOBS[@]}"; do

@@ -27,6 +27,7 @@ zero_head "$BACKING" 1
 pcache_create pcf /dev/mapper/pcl "$BACKING" gc_percent 50
 total=$(status_field pcf 3)
 
+dmesg_mark
 # the largest segment count seen while the writes run
 (max=0
  while sleep 1; do
@@ -50,7 +51,7 @@ check "segment usage stayed near gc_percent (<= $bound of $total)" \
 	test "$(cat /tmp/wb01.max)" -le "$bound"
 check "GC reclaimed segments" test "$(status_field pcf 24)" -gt "$total"
 check "no writer had to wait long enough to warn" \
-	sh -c "! dmesg | grep -q 'writes wait for free cache space'"
+	not_logged 'writes wait for free cache space'
 check "flush message writes everything back" dmsetup message pcf 0 flush
 dmsetup remove pcf
 "${FIO[@]}" --filename="$BACKING" --verify_only --output=/tmp/wb01.out

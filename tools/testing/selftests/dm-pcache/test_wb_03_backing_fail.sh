@@ -46,7 +46,7 @@ n=$(dmesg_since | grep -c 'writeback to the backing device failed')
 check "the failure is logged once per episode ($n)" test "$n" -eq 1
 switch_backing bk "$BACKING" linear
 check "flush message succeeds after recovery" dmsetup message pcf3 0 flush
-check "recovery is logged" sh -c "dmesg | grep -q 'writeback to the backing device works again'"
+check "recovery is logged" logged 'writeback to the backing device works again'
 dmsetup remove pcf3
 fio_job a 0 --filename="$BACKING" --verify_only &&
 	fio_job b 32M --filename="$BACKING" --verify_only
