@@ -182,6 +182,26 @@ race_start() {
 # held for as long as the test's own steps take
 race_stall() { echo 2000 > $DBG/stall_ms; }
 stall_release() { echo 1 > $DBG/stall_release; }
+
+# blocked PID...: every PID sleeps uninterruptibly (state D)
+blocked() {
+	local p s
+
+	for p; do
+		read -r _ _ s _ < /proc/$p/stat 2> /dev/null || return 1
+		[ "$s" = D ] || return 1
+	done
+}
+
+# dd_blocked PID: the dd of the background function PID (or PID itself,
+# if the shell ran dd in its place) is blocked, seen twice 0.1 s apart:
+# a write polling for a lock sleeps most of the time, but not all
+dd_blocked() {
+	local p
+
+	p=$(pgrep -P "$1" -x dd) || p=$1
+	blocked $p && sleep 0.1 && blocked $p
+}
 stalled_is() { [ "$(cat $DBG/stalled)" = "$1" ]; }
 stalled_wait() { poll 100 0.1 stalled_is "${1:-1}"; }
 
@@ -479,7 +499,8 @@ write_w() {
 
 # bypass_busy SEALER WRITER KNOB MS BYPASSED: the cache holds only the
 # clean key of a read fill, in an open kset, when SEALER seals it; KNOB
-# holds the seal MS ms, with the journal and that kset's CPU taken.
+# holds the seal MS ms (or until W waits, see below), with the journal and
+# that kset's CPU taken.
 # WRITER then sends W (64 KiB, past the 16 KiB cutoff) from CPU 0, which
 # finds the cache clean, but can commit its tombstone only after that
 # seal.  Then bypass_bytes (status field 26) must be BYPASSED, and W read
@@ -487,31 +508,46 @@ write_w() {
 #   space_stall_ms 5000: the seal waits as for a full journal, which only
 #   writeback frees, while writeback would wait for W, counted in flight:
 #   W must be cached instead (0);
-#   append_stall_ms 5000: the seal is held right after its journal
-#   append, as a slow one: W waits for it (lock_waits grows, so W did not
-#   merely come after it) and goes around the cache (65536).  W polls for
-#   2 s only, less than the guest may take to start dd: lock_poll_ms
-#   makes it 10 s here.
+#   append_stall_ms: the seal is held right after its journal append, as
+#   a slow one: W waits for it (lock_waits grows, so W did not merely
+#   come after it) and goes around the cache (65536).  The seal is held
+#   until W's dd is seen waiting, and W polls for 30 s (lock_poll_ms), not
+#   2 s, so that neither a slow start of dd nor a slow guest ends the
+#   seal before W waits for it; MS is -.
 # SEALER timer, WRITER write_w_fua: the seal timer's seal; W's FUA seal
 # needs the journal (or W's open kset, if the fill's key went to CPU 0's).
 # SEALER flush, WRITER write_w: a flush's seal, with every open kset held.
 bypass_busy() {
-	local ret=0 table spid= waits
+	local ret=0 table spid= waits wpid
 
 	table=$(pcache_table $CDEV $BDEV cache_mode writeback \
 		sequential_cutoff 16K)
 	race_start "$table" || return 1
 	[ "$1" = flush ] && echo 1 > $DBG/no_seal_timer
 	waits=$(cat $DBG/lock_waits)
-	[ "$5" = 0 ] || echo 10000 > $DBG/lock_poll_ms
-	echo "$4" > $DBG/$3
+	if [ "$5" = 0 ]; then
+		echo "$4" > $DBG/$3
+	else
+		echo 30000 > $DBG/lock_poll_ms
+		echo 60000 > $DBG/$3
+	fi
 	dd if=$DEV of=/dev/null bs=4k skip=64 count=1 iflag=direct status=none
 	[ "$1" = flush ] && { sync $DEV & spid=$!; }
 	stalled_wait || { echo "the fill's seal did not stall"; ret=1; }
-	"$2" || { echo "W failed"; ret=1; }
-	if [ "$5" != 0 ] && [ "$(cat $DBG/lock_waits)" = "$waits" ]; then
-		echo "W found no lock taken: it came after the seal"
-		ret=1
+	if [ "$5" = 0 ]; then
+		"$2" || { echo "W failed"; ret=1; }
+	else
+		"$2" &
+		wpid=$!
+		poll 200 0.1 dd_blocked $wpid ||
+			{ echo "W was never seen waiting"; ret=1; }
+		echo 0 > $DBG/$3
+		stall_release
+		wait $wpid || { echo "W failed"; ret=1; }
+		[ "$(cat $DBG/lock_waits)" != "$waits" ] || {
+			echo "W found no lock taken: it came after the seal"
+			ret=1
+		}
 	fi
 	stalled_wait 0
 	echo 0 > $DBG/lock_poll_ms
@@ -661,16 +697,6 @@ seal_tombstone() {
 	return $ret
 }
 
-# blocked PID...: every PID sleeps uninterruptibly (state D)
-blocked() {
-	local p s
-
-	for p; do
-		read -r _ _ s _ < /proc/$p/stat 2> /dev/null || return 1
-		[ "$s" = D ] || return 1
-	done
-}
-
 # seal_waiters: two fsyncs wait together (behind a write stalled while it
 # holds its open kset's lock, until both sleep) when the loss is first
 # seen: both fail, as each promises A; the next one succeeds
@@ -724,9 +750,9 @@ check "a FUA write around the cache never waits for a full journal" \
 check "a write around the cache never waits for a flush on a full journal" \
 	bypass_busy flush write_w space_stall_ms 5000 0
 check "a FUA write around the cache waits out a slow seal" \
-	bypass_busy timer write_w_fua append_stall_ms 5000 65536
+	bypass_busy timer write_w_fua append_stall_ms - 65536
 check "a write around the cache waits out a slow flush" \
-	bypass_busy flush write_w append_stall_ms 5000 65536
+	bypass_busy flush write_w append_stall_ms - 65536
 check "a flush after a failed seal reports the lost writes" seal_lost
 check "a failed seal of clean keys only fails no flush" seal_clean
 check "a flush after a failed seal reports a lost tombstone" seal_tombstone
