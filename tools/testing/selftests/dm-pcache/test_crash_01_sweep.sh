@@ -182,6 +182,8 @@ race_start() {
 # held for as long as the test's own steps take
 race_stall() { echo 2000 > $DBG/stall_ms; }
 stall_release() { echo 1 > $DBG/stall_release; }
+stalled_is() { [ "$(cat $DBG/stalled)" = "$1" ]; }
+stalled_wait() { poll 100 0.1 stalled_is "${1:-1}"; }
 
 # blocked PID...: every PID sleeps uninterruptibly (state D)
 blocked() {
@@ -202,8 +204,6 @@ dd_blocked() {
 	p=$(pgrep -P "$1" -x dd) || p=$1
 	blocked $p && sleep 0.1 && blocked $p
 }
-stalled_is() { [ "$(cat $DBG/stalled)" = "$1" ]; }
-stalled_wait() { poll 100 0.1 stalled_is "${1:-1}"; }
 
 # cut_read [TABLE]: cut the power, replay (default $TABLE) and read block
 # 0 into $LOG.got
@@ -233,17 +233,27 @@ race_end() {
 	}
 }
 
-# flush_race: A completes; B is held while a flush runs; the flush must
-# leave A (or B) durable, though the index no longer holds A
+# flush_race: A completes; B is held while a flush runs (until the
+# flush is seen waiting for B's open kset); the flush must leave A (or B)
+# durable, though the index no longer holds A
 flush_race() {
+	local spid ret=0
+
 	race_start || return 1
 	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
-	race_stall
+	echo 60000 > $DBG/stall_ms
 	dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct status=none \
 		2> /dev/null &
-	stalled_wait
-	sync $DEV
-	race_end "the flush"
+	stalled_wait || { echo "B did not stall"; ret=1; }
+	sync $DEV &
+	spid=$!
+	poll 200 0.1 blocked $spid ||
+		{ echo "the flush did not wait for B"; ret=1; }
+	echo 0 > $DBG/stall_ms
+	stall_release
+	wait $spid
+	race_end "the flush" || ret=1
+	return $ret
 }
 
 # write_fua: A written with REQ_FUA alone, by an asynchronous O_DSYNC
