@@ -324,11 +324,14 @@ void pcache_debug_stall(enum pcache_stall_at at)
 
 	if (likely(!READ_ONCE(stall.ms[at])))
 		return;
+	/*
+	 * Read before the knob is taken: a test disarms the knob before it
+	 * releases, so a release this misses found the knob still armed.
+	 */
+	gen = atomic_read_acquire(&stall.released);
 	ms = xchg(&stall.ms[at], 0);
 	if (!ms)
 		return;
-	/* read before stalled shows us: a release seen after that ends us */
-	gen = atomic_read_acquire(&stall.released);
 	atomic_inc(&stall.waiting);
 	/* short of the hung-task warning of a flush that waits for it */
 	wait_event_timeout(stall.release_wait,
