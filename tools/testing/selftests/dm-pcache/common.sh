@@ -70,19 +70,32 @@ head_sum() {
 		cut -d' ' -f1
 }
 
-# Mark the kernel log so that dmesg_since shows only what came after.
+# Mark the kernel log so that dmesg_since shows only what came after: a
+# line of its own, since a count of lines stops working once the log
+# buffer is full and drops old lines as new ones come.
 dmesg_mark() {
-	DMESG_MARK=$(dmesg | wc -l)
+	DMESG_MARK="dmpc-mark $$.$RANDOM.$SECONDS"
+	echo "<6>$DMESG_MARK" > /dev/kmsg
 }
 
+# dmesg_since: the lines after the mark (the whole log if there is no
+# mark); nothing, and false, if the mark is no longer in the log
 dmesg_since() {
-	dmesg | tail -n +"$((DMESG_MARK + 1))"
+	[ -n "$DMESG_MARK" ] || { dmesg; return; }
+	dmesg | awk -v m="$DMESG_MARK" 'f { print } index($0, m) { f = 1 }
+		END { exit !f }'
 }
 
 # logged PATTERN: the kernel log has a line matching PATTERN (grep -E)
-# since dmesg_mark; not_logged PATTERN: it has none
+# since dmesg_mark; not_logged PATTERN: it has none, and still holds the
+# mark (a log that lost it tells nothing)
 logged() { dmesg_since | grep -qE "$1"; }
-not_logged() { ! logged "$1"; }
+not_logged() {
+	local lines
+
+	lines=$(dmesg_since) || return 1
+	! grep -qE "$1" <<< "$lines"
+}
 
 # Flip the bits of one byte of a device (direct I/O, so the page cache
 # never hides what the DAX mapping sees).
