@@ -227,7 +227,7 @@ run_qemu() {
 	append="console=ttyS0 loglevel=5 root=/dev/root rootfstype=9p"
 	append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
 	append+=" ro init=$SELF_DIR/guest-init.sh panic=-1 mitigations=off"
-	append+=" hung_task_timeout_secs=240 dmpc_work=$WORK"
+	append+=" sysctl.kernel.hung_task_timeout_secs=240 dmpc_work=$WORK"
 	# TCG's TSC drifts with host load: the clocksource watchdog then
 	# switches to hpet mid-test, and twice the guest died right after
 	append+=" tsc=reliable"
