@@ -195,15 +195,29 @@ blocked() {
 	done
 }
 
-# dd_blocked PID: the dd of the background function PID (or PID itself,
-# if the shell ran dd in its place) is blocked, seen twice 0.1 s apart:
-# a write polling for a lock sleeps most of the time, but not all
-dd_blocked() {
-	local p
+# waits NAME PID...: each PID, or the child of it named NAME (a
+# background function), runs NAME and is blocked, seen twice 0.1 s apart:
+# a task polling for a lock sleeps most of the time, but not all, and
+# one just started may sleep a moment reading its program
+waits() {
+	local name=$1 p c ps=()
 
-	p=$(pgrep -P "$1" -x dd) || p=$1
-	blocked $p && sleep 0.1 && blocked $p
+	shift
+	for p; do
+		read -r c < /proc/$p/comm 2> /dev/null || return 1
+		[ "$c" = "$name" ] || p=$(pgrep -P "$p" -x "$name") || return 1
+		ps+=("$p")
+	done
+	blocked "${ps[@]}" && sleep 0.1 && blocked "${ps[@]}"
 }
+
+# waits_or_gone NAME PID: waits NAME PID, or PID has ended (then the
+# caller's poll stops: what it waited for can no longer come)
+waits_or_gone() { waits "$1" "$2" || ! kill -0 "$2" 2> /dev/null; }
+
+# held_or_ended CMD...: CMD succeeds, or no stall is held any more (then
+# the caller's poll stops: what CMD waited for came too late)
+held_or_ended() { "$@" || ! stalled_is 1; }
 
 # cut_read [TABLE]: cut the power, replay (default $TABLE) and read block
 # 0 into $LOG.got
@@ -247,7 +261,7 @@ flush_race() {
 	stalled_wait || { echo "B did not stall"; ret=1; }
 	sync $DEV &
 	spid=$!
-	poll 200 0.1 blocked $spid ||
+	poll 200 0.1 waits_or_gone sync $spid && waits sync $spid ||
 		{ echo "the flush did not wait for B"; ret=1; }
 	echo 0 > $DBG/stall_ms
 	stall_release
@@ -368,10 +382,10 @@ skip_replay() {
 
 # append_race: the seal of A's kset is held right after its journal
 # append (append_stall_ms, until released) while writeback, which with
-# gc_percent 0 looks every 0.5 s, takes the kset and writes it back.  The dirty bytes of
-# the status line must come back to 0: bytes taken off before the seal
-# counted them would stay counted.  The seal still held after writeback
-# got to the journal head was held when it did.
+# gc_percent 0 looks every 0.5 s, takes the kset and writes it back.  The
+# dirty bytes of the status line must come back to 0: bytes taken off
+# before the seal counted them would stay counted.  The seal still held
+# after writeback got to the journal head was held when it did.
 append_race() {
 	local ret=0
 
@@ -379,7 +393,8 @@ append_race() {
 	echo 60000 > $DBG/append_stall_ms
 	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
 	stalled_wait || { echo "the seal did not stall"; ret=1; }
-	poll 200 0.2 at_head && stalled_is 1 || {
+	poll 200 0.2 held_or_ended at_head
+	at_head && stalled_is 1 || {
 		echo "writeback did not take the kset while its seal was held"
 		ret=1
 	}
@@ -428,8 +443,9 @@ bypass_held() {
 	stalled_wait || { echo "the sequential write did not stall"; ret=1; }
 	( taskset -pc 1 $BASHPID > /dev/null; "$2" ) &
 	APID=$!
-	poll 400 0.1 a_sealed ||
-		{ echo "the seal timer sealed nothing in 40 s"; ret=1; }
+	poll 400 0.1 held_or_ended a_sealed
+	a_sealed ||
+		{ echo "the seal timer sealed nothing while W was held"; ret=1; }
 	stalled_is 1 ||
 		{ echo "the sequential write went on before A's seal"; ret=1; }
 	return $ret
@@ -549,7 +565,7 @@ bypass_busy() {
 	else
 		"$2" &
 		wpid=$!
-		poll 200 0.1 dd_blocked $wpid ||
+		poll 200 0.1 waits_or_gone dd $wpid && waits dd $wpid ||
 			{ echo "W was never seen waiting"; ret=1; }
 		echo 0 > $DBG/$3
 		stall_release
@@ -723,7 +739,7 @@ seal_waiters() {
 	p1=$!
 	sync $DEV 2> /dev/null &
 	p2=$!
-	poll 300 0.1 blocked $p1 $p2 ||
+	poll 300 0.1 waits sync $p1 $p2 ||
 		{ echo "the two fsyncs did not both wait"; ret=1; }
 	echo 0 > $DBG/stall_ms
 	stall_release
