@@ -215,6 +215,13 @@ waits() {
 # caller's poll stops: what it waited for can no longer come)
 waits_or_gone() { waits "$1" "$2" || ! kill -0 "$2" 2> /dev/null; }
 
+# seen_waiting NAME PID: PID (NAME) is seen waiting while still held, in
+# 200 looks; a second look after a success could catch a polling task
+# awake, so what tells a success from an end is whether PID still runs
+seen_waiting() {
+	poll 200 0.1 waits_or_gone "$1" "$2" && kill -0 "$2" 2> /dev/null
+}
+
 # held_or_ended CMD...: CMD succeeds, or no stall is held any more (then
 # the caller's poll stops: what CMD waited for came too late)
 held_or_ended() { "$@" || ! stalled_is 1; }
@@ -261,7 +268,7 @@ flush_race() {
 	stalled_wait || { echo "B did not stall"; ret=1; }
 	sync $DEV &
 	spid=$!
-	poll 200 0.1 waits_or_gone sync $spid && waits sync $spid ||
+	seen_waiting sync $spid ||
 		{ echo "the flush did not wait for B"; ret=1; }
 	echo 0 > $DBG/stall_ms
 	stall_release
@@ -565,7 +572,7 @@ bypass_busy() {
 	else
 		"$2" &
 		wpid=$!
-		poll 200 0.1 waits_or_gone dd $wpid && waits dd $wpid ||
+		seen_waiting dd $wpid ||
 			{ echo "W was never seen waiting"; ret=1; }
 		echo 0 > $DBG/$3
 		stall_release
