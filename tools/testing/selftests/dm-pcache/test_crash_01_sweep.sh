@@ -182,6 +182,10 @@ race_start() {
 # held for as long as the test's own steps take
 race_stall() { echo 2000 > $DBG/stall_ms; }
 stall_release() { echo 1 > $DBG/stall_release; }
+# stall_hold KNOB: arm KNOB for the 60-s maximum; stall_end KNOB: disarm
+# it (if nothing took it yet) and release what it holds
+stall_hold() { echo 60000 > $DBG/$1; }
+stall_end() { echo 0 > $DBG/$1; stall_release; }
 stalled_is() { [ "$(cat $DBG/stalled)" = "$1" ]; }
 stalled_wait() { poll 100 0.1 stalled_is "${1:-1}"; }
 
@@ -262,7 +266,7 @@ flush_race() {
 
 	race_start || return 1
 	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
-	echo 60000 > $DBG/stall_ms
+	stall_hold stall_ms
 	dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct status=none \
 		2> /dev/null &
 	stalled_wait || { echo "B did not stall"; ret=1; }
@@ -270,8 +274,7 @@ flush_race() {
 	spid=$!
 	seen_waiting sync $spid ||
 		{ echo "the flush did not wait for B"; ret=1; }
-	echo 0 > $DBG/stall_ms
-	stall_release
+	stall_end stall_ms
 	wait $spid
 	race_end "the flush" || ret=1
 	return $ret
@@ -397,7 +400,7 @@ append_race() {
 	local ret=0
 
 	race_start || return 1
-	echo 60000 > $DBG/append_stall_ms
+	stall_hold append_stall_ms
 	dd if=$LOG.a of=$DEV bs=4k count=1 oflag=direct status=none
 	stalled_wait || { echo "the seal did not stall"; ret=1; }
 	poll 200 0.2 held_or_ended at_head
@@ -405,8 +408,7 @@ append_race() {
 		echo "writeback did not take the kset while its seal was held"
 		ret=1
 	}
-	echo 0 > $DBG/append_stall_ms
-	stall_release
+	stall_end append_stall_ms
 	stalled_wait 0
 	wb_passed || ret=1
 	dmsetup remove sweep
@@ -443,7 +445,7 @@ write_a_dsync() {
 bypass_held() {
 	local ret=0
 
-	echo 60000 > $DBG/$1
+	stall_hold "$1"
 	dd if=$LOG.w of=$DEV bs=64k count=1 oflag=direct status=none \
 		2> /dev/null &
 	WPID=$!
@@ -460,8 +462,7 @@ bypass_held() {
 
 # held_end KNOB: end bypass_held's hold; A's write must succeed
 held_end() {
-	echo 0 > $DBG/$1
-	stall_release
+	stall_end "$1"
 	wait $APID || { echo "A's write failed"; return 1; }
 }
 
@@ -562,7 +563,7 @@ bypass_busy() {
 		echo "$4" > $DBG/$3
 	else
 		echo 30000 > $DBG/lock_poll_ms
-		echo 60000 > $DBG/$3
+		stall_hold "$3"
 	fi
 	dd if=$DEV of=/dev/null bs=4k skip=64 count=1 iflag=direct status=none
 	[ "$1" = flush ] && { sync $DEV & spid=$!; }
@@ -574,8 +575,7 @@ bypass_busy() {
 		wpid=$!
 		seen_waiting dd $wpid ||
 			{ echo "W was never seen waiting"; ret=1; }
-		echo 0 > $DBG/$3
-		stall_release
+		stall_end "$3"
 		wait $wpid || { echo "W failed"; ret=1; }
 		[ "$(cat $DBG/lock_waits)" != "$waits" ] || {
 			echo "W found no lock taken: it came after the seal"
@@ -738,7 +738,7 @@ seal_waiters() {
 
 	seal_drop "$TABLE" "$WRITE_A" || return 1
 	seal_resume || ret=1
-	echo 60000 > $DBG/stall_ms
+	stall_hold stall_ms
 	dd if=$LOG.b of=$DEV bs=4k seek=1 count=1 oflag=direct status=none &
 	dpid=$!
 	stalled_wait || { echo "the write did not stall"; ret=1; }
@@ -748,8 +748,7 @@ seal_waiters() {
 	p2=$!
 	poll 300 0.1 waits sync $p1 $p2 ||
 		{ echo "the two fsyncs did not both wait"; ret=1; }
-	echo 0 > $DBG/stall_ms
-	stall_release
+	stall_end stall_ms
 	wait $p1 || r1=$?
 	wait $p2 || r2=$?
 	wait $dpid
