@@ -176,11 +176,10 @@ race_start() {
 	dmsetup create sweep --table "${1:-$TABLE}"
 }
 
-# race_stall: arm the stall; stalled_is N: N threads sleep in a stall;
-# stalled_wait [N]: until N (default 1) do, 100 tries; stall_release: end
-# every stall now sleeping, for a stall armed for the 60-s maximum and
-# held for as long as the test's own steps take
-race_stall() { echo 2000 > $DBG/stall_ms; }
+# stalled_is N: N threads sleep in a stall; stalled_wait [N]: until N
+# (default 1) do, 100 tries; stall_release: end every stall now sleeping,
+# for a stall armed for the 60-s maximum and held for as long as the
+# test's own steps take
 stall_release() { echo 1 > $DBG/stall_release; }
 # stall_hold KNOB: arm KNOB for the 60-s maximum; stall_end KNOB: disarm
 # it (if nothing took it yet) and release what it holds
@@ -289,23 +288,27 @@ write_fua() {
 		--output=/dev/null 2> $LOG.fio
 }
 
-# fua_race: A with FUA is held while B replaces it from the other CPU and
-# completes; once A completes, A (or B) must be durable.  The seal timer
-# is off meanwhile, or it could journal B first.  Under a slow guest B may
-# start only after the stall: then this is fua_over without its wait.
+# fua_race: A with FUA, on CPU 0, is held between its index insert and
+# its open kset while B replaces it from CPU 1 and completes; once A
+# completes, A (or B) must be durable.  The seal timer is off meanwhile,
+# or it could journal B first.  B has its own CPU's open kset, so it
+# never queues behind A's, and A is still held when B is done.
 fua_race() {
-	local pid
+	local pid ret=0
 
 	race_start || return 1
 	echo 1 > $DBG/no_seal_timer
-	race_stall
-	write_fua &
+	stall_hold stall_ms
+	(taskset -pc 0 $BASHPID > /dev/null && write_fua) &
 	pid=$!
-	stalled_wait || echo "the FUA write did not stall"
+	stalled_wait || { echo "the FUA write did not stall"; ret=1; }
 	taskset -c 1 dd if=$LOG.b of=$DEV bs=4k count=1 oflag=direct \
 		status=none
-	wait $pid || { echo "the FUA write failed: $(cat $LOG.fio)"; return 1; }
-	race_end "the FUA write"
+	stalled_is 1 || { echo "B ended after the FUA write's stall"; ret=1; }
+	stall_end stall_ms
+	wait $pid || { echo "the FUA write failed: $(cat $LOG.fio)"; ret=1; }
+	race_end "the FUA write" || ret=1
+	return $ret
 }
 
 # at_head [BYTES]: the dirty tail (status field 8) is at the journal head
